@@ -1,0 +1,62 @@
+# shellcheck shell=bash
+# Common helpers for the test platform scripts. Source it; do not run it.
+set -euo pipefail
+
+CM_ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
+CM_PLATFORM_DIR="$CM_ROOT/tests/platform"
+# Outside the work tree on purpose: a fresh clone reuses what an earlier run built.
+CM_CACHE_DIR=${CM_CACHE_DIR:-${XDG_CACHE_HOME:-$HOME/.cache}/claude-monitoring-stack}
+CM_MIRROR_DIR="$CM_CACHE_DIR/mirror"
+CM_MIRROR_PORT=${CM_MIRROR_PORT:-18080}
+CM_MIRROR_URL=${CM_MIRROR_URL:-http://127.0.0.1:$CM_MIRROR_PORT}
+export CM_ROOT CM_CACHE_DIR CM_MIRROR_DIR CM_MIRROR_PORT CM_MIRROR_URL
+
+# shellcheck source=tests/platform/versions.env
+. "$CM_PLATFORM_DIR/versions.env"
+export OTELCOL_VERSION LOKI_VERSION PROMETHEUS_VERSION DEBIAN_SUITES
+
+mkdir -p "$CM_CACHE_DIR"
+
+log() { printf '[%s] %s\n' "$(date +%H:%M:%S)" "$*" >&2; }
+die() { log "ERROR: $*"; exit 1; }
+
+# stage NAME CMD...: run a stage and print how long it took (the figures the
+# README and closing notes quote come from these lines).
+stage() {
+  local name=$1 start rc=0
+  shift
+  start=$(date +%s)
+  log "stage $name: start"
+  # A subshell keeps `set -e` in force inside the stage (it is ignored in a
+  # function called from an `||` list).
+  set +e
+  (set -e; "$@")
+  rc=$?
+  set -e
+  printf 'STAGE %-22s %4ss rc=%s\n' "$name" "$(($(date +%s) - start))" "$rc" | tee -a "$CM_CACHE_DIR/stage-times.log" >&2
+  return "$rc"
+}
+
+# Short content hash of files, used as a cache key.
+recipe_hash() { cat "$@" | sha256sum | cut -c1-12; }
+
+# The release layout the roles expect, per upstream project.
+otelcol_release_dir() { echo "$CM_MIRROR_DIR/open-telemetry/opentelemetry-collector-releases/releases/download/v$OTELCOL_VERSION"; }
+loki_release_dir() { echo "$CM_MIRROR_DIR/grafana/loki/releases/download/v$LOKI_VERSION"; }
+prometheus_release_dir() { echo "$CM_MIRROR_DIR/prometheus/prometheus/releases/download/v$PROMETHEUS_VERSION"; }
+
+need_cmd() { command -v "$1" >/dev/null 2>&1; }
+
+apt_install() {
+  local missing=()
+  for pkg in "$@"; do
+    dpkg -s "$pkg" >/dev/null 2>&1 || missing+=("$pkg")
+  done
+  [ "${#missing[@]}" -eq 0 ] && return 0
+  log "apt-get install ${missing[*]}"
+  if [ ! -f "$CM_CACHE_DIR/.apt-updated" ] || [ -n "$(find "$CM_CACHE_DIR/.apt-updated" -mmin +1440)" ]; then
+    apt-get update -qq
+    touch "$CM_CACHE_DIR/.apt-updated"
+  fi
+  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+}
