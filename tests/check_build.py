@@ -19,6 +19,11 @@ EXCLUDED = (
     "tests",
     "pyproject.toml",
     "scripts/test",
+    "scripts/demo",
+    "scripts/env",
+    ".hypothesis",
+    ".pytest_cache",
+    ".ruff_cache",
 )
 REQUIRED = ("MANIFEST.json", "FILES.json", "README.md", "meta/runtime.yml", "roles/release_service/tasks/main.yml")
 

@@ -21,16 +21,20 @@ import re
 import subprocess
 import sys
 import tempfile
+import traceback
 import typing
 import unicodedata
 from dataclasses import dataclass, field
 
-import yaml
-
-try:  # the C loader is much faster and records the same marks
-    from yaml import CSafeLoader as _Loader
-except ImportError:  # pragma: no cover - depends on how PyYAML was built
-    from yaml import SafeLoader as _Loader
+try:
+    import yaml
+except ImportError:  # the module reports it with missing_required_lib
+    yaml = None
+    YAML_IMPORT_ERROR = traceback.format_exc()
+else:
+    YAML_IMPORT_ERROR = None
+# The C loader is much faster and records the same marks.
+_Loader = getattr(yaml, "CSafeLoader", None) or getattr(yaml, "SafeLoader", None)
 
 ERROR = "error"
 WARNING = "warning"
@@ -686,7 +690,7 @@ class _EnvResolver:
     def _resolve_string(self, text: str, path):
         unresolved = False
         whole = None
-        for _ in range(100):  # the collector stops after 1000 rounds; real configs need a few
+        for _round in range(100):  # the collector stops after 1000 rounds; real configs need a few
             ref = _find_reference(text)
             if ref is None:
                 break
@@ -865,7 +869,7 @@ def _host_port(endpoint) -> tuple[str, int] | None:
         return None
     text = str(endpoint).strip()
     if text.startswith("["):
-        host, _, rest = text[1:].partition("]")
+        host, _sep, rest = text[1:].partition("]")
         if not rest.startswith(":"):
             return None
         port = rest[1:]
@@ -1311,9 +1315,9 @@ class _Checker:
         if procs is None or receivers is None:
             return
         # A pipeline fed only by connectors inherits the upstream pipeline's protection.
-        if receivers and all(ref in self.declared["connectors"] for _, ref in receivers):
+        if receivers and all(ref in self.declared["connectors"] for _i, ref in receivers):
             return
-        types = [_id_parts(ref)[0] for _, ref in procs]
+        types = [_id_parts(ref)[0] for _i, ref in procs]
         proc_path = (*path, "processors") if procs else path
         if "memory_limiter" not in types:
             self.add(
@@ -1370,7 +1374,7 @@ class _Checker:
                     signal = self.pipelines[pid]["signal"]
                     partners = [
                         q
-                        for q, _ in other_table.get(cid, [])
+                        for q, _i in other_table.get(cid, [])
                         if not same_signal or self.pipelines[q]["signal"] == signal
                     ]
                     if not partners:
@@ -1387,8 +1391,8 @@ class _Checker:
         edges: dict[str, list] = {pid: [] for pid in self.pipelines}
         for cid, exporting in as_exporter.items():
             same_signal = self.canonical("connectors", _id_parts(cid)[0]) == "forward"
-            for pid, _ in exporting:
-                for qid, _ in as_receiver.get(cid, []):
+            for pid, _i in exporting:
+                for qid, _j in as_receiver.get(cid, []):
                     if not same_signal or self.pipelines[pid]["signal"] == self.pipelines[qid]["signal"]:
                         edges[pid].append((qid, cid))
         state: dict[str, int] = {}
@@ -1398,9 +1402,9 @@ class _Checker:
             state[pid] = 1
             for qid, cid in edges[pid]:
                 if state.get(qid) == 1:
-                    start = next(i for i, (p, _) in enumerate(trail) if p == qid)
+                    start = next(i for i, (p, _c) in enumerate(trail) if p == qid)
                     cycle = [*trail[start:], (pid, cid)]
-                    key = frozenset(p for p, _ in cycle)
+                    key = frozenset(p for p, _c in cycle)
                     if key not in reported:
                         reported.add(key)
                         text = " -> ".join(f"{p} --{c}-->" for p, c in cycle) + f" {qid}"
@@ -1446,7 +1450,7 @@ class _Checker:
                     yield path, value, "storage"
 
     def referenced_extensions(self) -> set:
-        return {v for _, v, _ in self.extension_refs() if isinstance(v, str)}
+        return {ref for _path, ref, _what in self.extension_refs() if isinstance(ref, str)}
 
     def check_extension_refs(self):
         for path, ref, what in self.extension_refs():
@@ -1718,6 +1722,8 @@ def validate(
     ``version``: target collector version ("0.155.0"), None for current.
     ``ignore``: rule ids to drop from the result.
     """
+    if yaml is None:
+        raise ImportError(f"otelcol_validate needs PyYAML: {YAML_IMPORT_ERROR}")
     if isinstance(content, bytes):
         try:
             content = content.decode("utf-8")
@@ -1854,6 +1860,14 @@ def build_env(env_files=(), pairs=(), base=None) -> dict | None:
     return env
 
 
+def _out(text: str) -> None:
+    sys.stdout.write(text + "\n")
+
+
+def _err(text: str) -> None:
+    sys.stderr.write(text + "\n")
+
+
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(
         prog="otelcol-validate",
@@ -1874,11 +1888,11 @@ def main(argv=None) -> int:
         env = build_env(args.env_file, args.env)
         parse_version(args.collector_version)
     except (OSError, ValueError) as exc:
-        print(f"otelcol-validate: {exc}", file=sys.stderr)
+        _err(f"otelcol-validate: {exc}")
         return 2
     unknown = [r for r in args.ignore if r not in RULES]
     if unknown:
-        print(f"otelcol-validate: unknown rule id(s): {', '.join(unknown)}", file=sys.stderr)
+        _err(f"otelcol-validate: unknown rule id(s): {', '.join(unknown)}")
         return 2
     status, report = 0, {}
     for name in args.files:
@@ -1889,7 +1903,7 @@ def main(argv=None) -> int:
                 with open(name, encoding="utf-8") as handle:
                     content = handle.read()
         except (OSError, UnicodeDecodeError) as exc:
-            print(f"otelcol-validate: {name}: {exc}", file=sys.stderr)
+            _err(f"otelcol-validate: {name}: {exc}")
             return 2
         try:
             result = check(
@@ -1901,7 +1915,7 @@ def main(argv=None) -> int:
                 binary=args.binary,
             )
         except (OSError, subprocess.SubprocessError) as exc:
-            print(f"otelcol-validate: cannot run {args.binary}: {exc}", file=sys.stderr)
+            _err(f"otelcol-validate: cannot run {args.binary}: {exc}")
             return 2
         if not result.ok(args.strict):
             status = 1
@@ -1909,11 +1923,11 @@ def main(argv=None) -> int:
         if not args.json:
             for f in result.errors + result.warnings:
                 where = f"{name}:{f.line}" if f.line else name
-                print(f"{where}: {f.rule}: {f.severity}: {f.message}" + (f" [{f.path}]" if f.path else ""))
+                _out(f"{where}: {f.rule}: {f.severity}: {f.message}" + (f" [{f.path}]" if f.path else ""))
     if args.json:
-        print(json.dumps(report if len(args.files) > 1 else report[args.files[0]], indent=2))
+        _out(json.dumps(report if len(args.files) > 1 else report[args.files[0]], indent=2))
     return status
 
 
 if __name__ == "__main__":  # pragma: no cover
-    sys.exit(main())
+    raise SystemExit(main())

@@ -70,13 +70,17 @@ options:
     default: []
 notes:
   - Each warning is also emitted as an Ansible warning; the structured list is RV(validation_warnings).
+requirements:
+  - PyYAML (on the host that runs the module)
 attributes:
   check_mode:
+    description: Can run in check mode and return the same result; the module never changes anything.
     support: full
   diff_mode:
+    description: Returns no diff.
     support: none
 author:
-  - claude_monitoring.stack contributors
+  - claude_monitoring.stack contributors (@claude-monitoring)
 """
 
 EXAMPLES = r"""
@@ -152,9 +156,10 @@ validation_warnings:
 
 import subprocess  # noqa: E402 - Ansible modules start with their documentation
 
-from ansible.module_utils.basic import AnsibleModule  # noqa: E402
+from ansible.module_utils.basic import AnsibleModule, missing_required_lib  # noqa: E402
 from ansible_collections.claude_monitoring.stack.plugins.module_utils.otelcol_validate import (  # noqa: E402
     RULES,
+    YAML_IMPORT_ERROR,
     EnvFileError,
     build_env,
     check,
@@ -179,6 +184,8 @@ def run_module():
         required_one_of=[("path", "content")],
         supports_check_mode=True,
     )
+    if YAML_IMPORT_ERROR:
+        module.fail_json(msg=missing_required_lib("PyYAML"), exception=YAML_IMPORT_ERROR)
     params = module.params
     unknown = [rule for rule in params["ignore"] if rule not in RULES]
     if unknown:
