@@ -1,0 +1,35 @@
+#!/usr/bin/python3
+"""Probe TCP targets (host:port, [v6]:port) in parallel; print one JSON object.
+
+Each target maps to "open" (connected), "refused" (RST: the port is closed),
+"timeout" (no answer: dropped) or "error: ...".
+"""
+
+import concurrent.futures
+import json
+import socket
+import sys
+
+TIMEOUT = float(sys.argv[1])
+
+
+def probe(target):
+    host, _, port = target.rpartition(":")
+    host = host.strip("[]")
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    with socket.socket(family, socket.SOCK_STREAM) as sock:
+        sock.settimeout(TIMEOUT)
+        try:
+            sock.connect((host, int(port)))
+        except TimeoutError:
+            return "timeout"
+        except ConnectionRefusedError:
+            return "refused"
+        except OSError as exc:
+            return f"error: {exc}"
+    return "open"
+
+
+targets = sys.argv[2:]
+with concurrent.futures.ThreadPoolExecutor(max_workers=len(targets) or 1) as pool:
+    print(json.dumps(dict(zip(targets, pool.map(probe, targets), strict=True))))
