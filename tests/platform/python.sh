@@ -5,6 +5,9 @@
 
 req="$CM_ROOT/tests/requirements.txt"
 venv="$CM_CACHE_DIR/venv-$(recipe_hash "$req")"
+# One creator at a time: a second caller waits, then finds it complete.
+exec 9>"$venv.lock"
+flock 9
 if [ ! -x "$venv/bin/python" ] || [ ! -f "$venv/.complete" ]; then
   need_cmd python3 || die "python3 is needed"
   python3 -c 'import venv' 2>/dev/null || apt_install python3-venv
