@@ -1,0 +1,192 @@
+"""Role prometheus: real Prometheus scrapes the real collector and runs the rules.
+
+Each host is also a collector (prepare.yml runs otelcol-contrib with its
+Prometheus exporter on 8889 and its own telemetry on 8888). The verifier
+pushes Claude Code's real metrics payload into that collector and reads it
+back from Prometheus, checks targets and rules through the API, and runs the
+rule unit tests of tests/unit/prometheus with promtool against the rules live
+on the host.
+"""
+
+import json
+import os
+import tempfile
+import time
+import urllib.parse
+from pathlib import Path
+
+import pytest
+
+testinfra_hosts = ["ansible://prometheus"]
+
+PROM = "http://127.0.0.1:9090"
+ROOT = Path(__file__).resolve().parents[3]
+RULE_TESTS = sorted((ROOT / "tests" / "unit" / "prometheus").glob("*.test.yml"))
+# Copied from the recorded payloads of Claude Code 2.1.330.
+FIXTURE = Path(__file__).resolve().parents[1] / "files" / "claude-code-2.1.330" / "metrics-cumulative.json"
+OTHER = {"prometheus-debian12": "prometheus-debian13", "prometheus-debian13": "prometheus-debian12"}
+SHIPPED_GROUPS = {"claude_code_spend", "claude_code_pipeline", "claude_code_storage"}
+
+
+def api(host, path, **params):
+    url = f"{PROM}{path}"
+    if params:
+        url += "?" + urllib.parse.urlencode(params)
+    out = host.run(f"curl -sf '{url}'")
+    assert out.rc == 0, f"{url}: {out.stdout}{out.stderr}"
+    data = json.loads(out.stdout)
+    assert data["status"] == "success", data
+    return data["data"]
+
+
+def copy_to(host, local_path, dest):
+    host.ansible("copy", f"src={local_path} dest={dest} mode=0644", check=False, become=True)
+
+
+def wait_for(fn, timeout=90, what="condition"):
+    deadline = time.time() + timeout
+    last = None
+    while time.time() < deadline:
+        last = fn()
+        if last:
+            return last
+        time.sleep(2)
+    pytest.fail(f"timed out waiting for {what}; last: {last}")
+
+
+def test_service_runs_hardened(host):
+    svc = host.service("prometheus")
+    assert svc.is_running and svc.is_enabled
+    unit = host.file("/etc/systemd/system/prometheus.service").content_string
+    assert "User=prometheus" in unit and "ProtectSystem=strict" in unit
+    assert "--storage.tsdb.retention.time=90d" in unit
+    if host.backend.get_hostname() == "prometheus-debian13":
+        assert "--storage.tsdb.retention.size=5GB" in unit
+    print(host.run("systemd-analyze security prometheus --no-pager | tail -1").stdout)
+
+
+def test_config_valid_and_private(host):
+    conf = host.file("/etc/prometheus/prometheus.yml")
+    assert conf.user == "root" and conf.group == "prometheus" and conf.mode == 0o640
+    out = host.run("/usr/local/bin/promtool check config /etc/prometheus/prometheus.yml")
+    assert out.rc == 0, out.stdout + out.stderr
+
+
+def test_listens_on_loopback_only(host):
+    # No Grafana host elsewhere: loopback.
+    assert host.socket("tcp://127.0.0.1:9090").is_listening
+    assert not host.socket("tcp://0.0.0.0:9090").is_listening
+
+
+def test_retention_in_runtime_flags(host):
+    flags = api(host, "/api/v1/status/flags")
+    assert flags["storage.tsdb.retention.time"] == "90d"
+    if host.backend.get_hostname() == "prometheus-debian13":
+        # Prometheus reads GB as GiB and prints it so.
+        assert flags["storage.tsdb.retention.size"] in ("5GB", "5GiB")
+        config = api(host, "/api/v1/status/config")["yaml"]
+        assert config.count("site: molecule") == 1
+        assert "url: http://127.0.0.1:9999/api/v1/write" in config
+        assert "127.0.0.1:9093" in config
+
+
+def test_targets_up(host):
+    def all_up():
+        targets = api(host, "/api/v1/targets")["activeTargets"]
+        health = {(t["labels"]["job"], t["labels"]["instance"]): t["health"] for t in targets}
+        return health if health and all(h == "up" for h in health.values()) else None
+
+    # Derived from the otel_collectors group: this host over loopback, the
+    # other one by its inventory name (ansible_host).
+    other = OTHER[host.backend.get_hostname()]
+    health = wait_for(all_up, what="every target up")
+    assert health == {
+        ("prometheus", "127.0.0.1:9090"): "up",
+        ("otel_collector", "127.0.0.1:8889"): "up",
+        ("otel_collector", f"{other}:8889"): "up",
+        ("otel_collector_telemetry", "127.0.0.1:8888"): "up",
+        ("otel_collector_telemetry", f"{other}:8888"): "up",
+    }
+    up = api(host, "/api/v1/query", query='up{job="otel_collector"}')["result"]
+    assert [r["value"][1] for r in up] == ["1", "1"]
+
+
+def test_rules_loaded(host):
+    groups = api(host, "/api/v1/rules")["groups"]
+    assert {g["name"] for g in groups} == SHIPPED_GROUPS
+    rules = {r["name"]: r for g in groups for r in g["rules"]}
+    for name in (
+        "ClaudeCodeFleetDailySpendOverBudget",
+        "ClaudeCodeSpendSpike",
+        "ClaudeCodeCollectorDown",
+        "ClaudeCodeSilentMeter",
+        "ClaudeCodeExportFailing",
+        "PrometheusStorageFilling",
+    ):
+        assert name in rules, sorted(rules)
+    # Evaluated without errors against the live data.
+    wait_for(
+        lambda: all(r.get("health") == "ok" for r in api(host, "/api/v1/rules")["groups"][0]["rules"]),
+        what="rules evaluated",
+    )
+    bad = [r["name"] for g in api(host, "/api/v1/rules")["groups"] for r in g["rules"] if r["health"] == "err"]
+    assert not bad, bad
+    # The healthy pipeline raises no alert.
+    assert api(host, "/api/v1/alerts")["alerts"] == []
+
+
+def test_rule_unit_tests_pass_on_live_rules(host):
+    assert RULE_TESTS, "no rule unit tests found"
+    host.run("rm -rf /tmp/rule-tests && mkdir -p /tmp/rule-tests")
+    for f in RULE_TESTS:
+        copy_to(host, str(f), f"/tmp/rule-tests/{f.name}")
+    assert host.run("cp /etc/prometheus/rules/claude_code.rules.yml /tmp/rule-tests/").rc == 0
+    names = " ".join(f.name for f in RULE_TESTS)
+    out = host.run(f"cd /tmp/rule-tests && /usr/local/bin/promtool test rules {names}")
+    print(out.stdout)
+    assert out.rc == 0, out.stdout + out.stderr
+
+
+def test_claude_code_metrics_flow_through_the_collector(host):
+    """Claude Code's real payload, through the real collector, comes back from Prometheus."""
+    with open(FIXTURE, encoding="utf-8") as f:
+        payload = json.load(f)
+    now = time.time_ns()
+    for rm in payload["resourceMetrics"]:
+        for sm in rm["scopeMetrics"]:
+            for m in sm["metrics"]:
+                for kind in ("sum", "gauge", "histogram"):
+                    for dp in m.get(kind, {}).get("dataPoints", []):
+                        dp["timeUnixNano"] = str(now)
+    with tempfile.NamedTemporaryFile("w", suffix=".json", delete=False) as f:
+        json.dump(payload, f)
+    try:
+        copy_to(host, f.name, "/tmp/claude-code-metrics.json")
+    finally:
+        os.unlink(f.name)
+    out = host.run(
+        "curl -s -o /dev/null -w '%{http_code}' -H 'Content-Type: application/json' "
+        "--data-binary @/tmp/claude-code-metrics.json http://127.0.0.1:4318/v1/metrics"
+    )
+    assert out.stdout.strip() == "200", out.stdout + out.stderr
+
+    def cost_series():
+        return api(host, "/api/v1/query", query='claude_code_cost_usage_USD_total{job="otel_collector"}')["result"]
+
+    series = wait_for(cost_series, what="claude_code_cost_usage_USD_total in Prometheus")
+    labels = series[0]["metric"]
+    for key in ("user_id", "session_id", "model", "team"):
+        assert key in labels, labels
+    # The expression the budget alerts use answers with a number.
+    total = api(host, "/api/v1/query", query="sum(increase(claude_code_cost_usage_USD_total[1d]))")["result"]
+    assert len(total) <= 1
+    # The collector's own telemetry is scraped: the silent-meter input exists.
+    accepted = wait_for(
+        lambda: api(
+            host,
+            "/api/v1/query",
+            query='{__name__=~"otelcol_receiver_accepted_metric_points(_total)?", job="otel_collector_telemetry"}',
+        )["result"],
+        what="collector telemetry",
+    )
+    assert float(accepted[0]["value"][1]) > 0
