@@ -19,7 +19,8 @@ testinfra_hosts = ["ansible://loki"]
 
 LOKI = "http://127.0.0.1:3100"
 # Copied from the recorded payloads of Claude Code 2.1.330.
-FIXTURE = Path(__file__).resolve().parents[1] / "files" / "claude-code-2.1.330" / "logs.json"
+# The real client payloads, kept once for every scenario in tests/fixtures.
+FIXTURE = Path(__file__).resolve().parents[3] / "tests" / "fixtures" / "claude-code-2.1.330" / "logs.json"
 
 
 def _records(payload):

@@ -23,7 +23,8 @@ PROM = "http://127.0.0.1:9090"
 ROOT = Path(__file__).resolve().parents[3]
 RULE_TESTS = sorted((ROOT / "tests" / "unit" / "prometheus").glob("*.test.yml"))
 # Copied from the recorded payloads of Claude Code 2.1.330.
-FIXTURE = Path(__file__).resolve().parents[1] / "files" / "claude-code-2.1.330" / "metrics-cumulative.json"
+# The real client payloads, kept once for every scenario in tests/fixtures.
+FIXTURE = Path(__file__).resolve().parents[3] / "tests" / "fixtures" / "claude-code-2.1.330" / "metrics-cumulative.json"
 OTHER = {"prometheus-debian12": "prometheus-debian13", "prometheus-debian13": "prometheus-debian12"}
 SHIPPED_GROUPS = {"claude_code_spend", "claude_code_pipeline", "claude_code_storage"}
 
