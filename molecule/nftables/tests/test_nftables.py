@@ -1,7 +1,7 @@
 """Role nftables: the stack's ports answer the WireGuard subnet only.
 
 The "wg" docker network plays the WireGuard subnet, "out" the outside. Each
-server protects 4317/4318/8889 (group otel_collectors); 8080 and 8081 are
+server protects 4317/4318/8888/8889 (group otel_collectors); 8080 and 8081 are
 unprotected listeners. nftables-debian13 runs the full host policy, where 8080
 is opened by an extra rule and 8081 is not opened.
 """
@@ -15,7 +15,7 @@ import testinfra
 testinfra_hosts = ["ansible://nftables_servers"]
 
 TABLE = "inet claude_monitoring"
-STACK_PORTS = (4317, 4318, 8889)
+STACK_PORTS = (4317, 4318, 8888, 8889)
 TIMEOUT = 3
 SERVERS = {
     "nftables-debian12": {
@@ -86,7 +86,7 @@ def test_rules_file_and_conf(host):
 
 def test_live_table_and_sets(host):
     table = host.check_output(f"nft list table {TABLE}")
-    assert "4317, 4318, 8889" in table
+    assert "4317, 4318, 8888, 8889" in table
     v4 = host.check_output("nft list set inet claude_monitoring allowed_ipv4")
     v6 = host.check_output("nft list set inet claude_monitoring allowed_ipv6")
     assert "127.0.0.0/8" in v4 and "172.30.10.0/24" in v4
