@@ -8,7 +8,8 @@
 # What every test host needs up front: systemd as PID 1, Python for Ansible,
 # and the tools verifiers and roles use, so converge needs no package download.
 PACKAGES=systemd,systemd-sysv,dbus,python3,python3-apt,sudo,iproute2,ca-certificates,curl,nftables,procps,netcat-openbsd,unzip,gnupg
-DEBIAN_MIRROR=${DEBIAN_MIRROR:-http://deb.debian.org/debian}
+# debootstrap's own default archive unless DEBIAN_MIRROR names another.
+DEBIAN_MIRROR=${DEBIAN_MIRROR:-}
 
 apt_install debootstrap
 key=$(printf '%s|%s|%s' "$PACKAGES" "$DEBIAN_MIRROR" "$(cat "$0")" | sha256sum | cut -c1-12)
@@ -23,7 +24,7 @@ build_image() {
     docker import -c 'CMD ["/lib/systemd/systemd"]' -c 'ENV container=docker' "$tarball" "$image:$key" >/dev/null
   else
     root=$(mktemp -d "$CM_CACHE_DIR/rootfs-$suite.XXXXXX")
-    debootstrap --variant=minbase --include="$PACKAGES" "$suite" "$root" "$DEBIAN_MIRROR" >"$root.log" 2>&1 ||
+    debootstrap --variant=minbase --include="$PACKAGES" "$suite" "$root" ${DEBIAN_MIRROR:+"$DEBIAN_MIRROR"} >"$root.log" 2>&1 ||
       { tail -20 "$root.log" >&2; die "debootstrap $suite failed (log: $root.log)"; }
     # Units that cannot work in a container only add noise to the journal.
     chroot "$root" systemctl mask systemd-firstboot.service getty@tty1.service \

@@ -27,8 +27,9 @@ stage() {
   shift
   start=$(date +%s)
   log "stage $name: start"
-  # A subshell keeps `set -e` in force inside the stage (it is ignored in a
-  # function called from an `||` list).
+  # A subshell keeps `set -e` in force inside the stage. Callers must not call
+  # stage from an `||`/`&&` list or `if`: bash ignores `set -e` there, even in
+  # subshells.
   set +e
   (set -e; "$@")
   rc=$?
