@@ -1,15 +1,18 @@
-"""Role loki: real Loki takes Claude Code's OTLP events and keeps them.
+"""Role loki, installed and run with the Loki stand-in (tests/standins/loki).
 
-The fixture is the payload Claude Code 2.1.330 sent. Its timestamps are moved
-to "now" (Loki refuses events older than reject_old_samples_max_age) and each
-record gets a `test.run` attribute, so every run counts exactly its own events.
+What is checked is the role's work on a real systemd host: the release it
+installs from the mirror, the hardened unit, the user, files and modes, the
+listen address it derives, a configuration that the stand-in's key table of
+Loki's reference accepts, OTLP ingest into the data directory the unit may
+write, and durability across a restart. What Loki itself does with the events
+(LogQL, index labels, retention) is not checked here: the stand-in does not
+pretend to (docs/development.md).
 """
 
 import json
 import os
 import tempfile
 import time
-import urllib.parse
 import uuid
 from pathlib import Path
 
@@ -18,8 +21,6 @@ import pytest
 testinfra_hosts = ["ansible://loki"]
 
 LOKI = "http://127.0.0.1:3100"
-# Copied from the recorded payloads of Claude Code 2.1.330.
-# The real client payloads, kept once for every scenario in tests/fixtures.
 FIXTURE = Path(__file__).resolve().parents[3] / "tests" / "fixtures" / "claude-code-2.1.330" / "logs.json"
 
 
@@ -29,83 +30,49 @@ def _records(payload):
             yield from sl["logRecords"]
 
 
-def _event_name(record):
-    for attr in record.get("attributes", []):
-        if attr["key"] == "event.name":
-            return attr["value"]["stringValue"]
-    return None
+def stored(host, run):
+    out = host.run(f"curl -sf {LOKI}/standin/records")
+    assert out.rc == 0, out.stderr
+    return [r for r in json.loads(out.stdout)["records"] if r["attributes"].get("test.run") == run]
 
 
-@pytest.fixture(scope="module")
-def payload():
-    with open(FIXTURE, encoding="utf-8") as f:
-        data = json.load(f)
-    run = uuid.uuid4().hex
-    records = list(_records(data))
-    newest = max(int(r["timeUnixNano"]) for r in records)
-    shift = time.time_ns() - 60 * 10**9 - newest
-    for r in records:
-        for key in ("timeUnixNano", "observedTimeUnixNano"):
-            if key in r:
-                r[key] = str(int(r[key]) + shift)
-        r.setdefault("attributes", []).append({"key": "test.run", "value": {"stringValue": run}})
-    return {
-        "body": json.dumps(data),
-        "run": run,
-        "total": len(records),
-        "api_requests": sum(1 for r in records if _event_name(r) == "api_request"),
-    }
-
-
-def wait_ready(host, timeout=120):
+def wait_ready(host, timeout=60):
     deadline = time.time() + timeout
     while time.time() < deadline:
         if host.run(f"curl -sf -o /dev/null {LOKI}/ready").rc == 0:
             return
-        time.sleep(2)
-    pytest.fail(f"Loki not ready after {timeout}s: {host.run(f'curl -s {LOKI}/ready').stdout}")
-
-
-def query_count(host, logql):
-    """Number of log lines a LogQL query returns over the last two hours."""
-    now = time.time_ns()
-    params = urllib.parse.urlencode(
-        {"query": logql, "start": now - 2 * 3600 * 10**9, "end": now + 600 * 10**9, "limit": 5000}
-    )
-    out = host.run(f"curl -sf '{LOKI}/loki/api/v1/query_range?{params}'")
-    assert out.rc == 0, f"query {logql!r} failed: {out.stdout}{out.stderr}"
-    result = json.loads(out.stdout)
-    assert result["status"] == "success", result
-    return sum(len(stream["values"]) for stream in result["data"]["result"])
-
-
-def wait_count(host, logql, expected, timeout=60):
-    deadline = time.time() + timeout
-    count = -1
-    while time.time() < deadline:
-        count = query_count(host, logql)
-        if count == expected:
-            return count
-        time.sleep(2)
-    return count
+        time.sleep(1)
+    pytest.fail(f"Loki not ready after {timeout}s")
 
 
 @pytest.fixture(scope="module")
-def ingested(host, payload):
-    """POST the fixture once per host to /otlp, as the collector's otlphttp exporter does."""
+def ingested(host):
+    """POST the real client's events once per host, as the collector's otlp_http exporter does (JSON here)."""
+    data = json.loads(FIXTURE.read_text(encoding="utf-8"))
+    run = uuid.uuid4().hex
+    records = list(_records(data))
+    for r in records:
+        r.setdefault("attributes", []).append({"key": "test.run", "value": {"stringValue": run}})
     wait_ready(host)
+    path = "/var/tmp/loki-test-logs.json"
     with tempfile.NamedTemporaryFile("w", suffix=".json", delete=False) as f:
-        f.write(payload["body"])
+        json.dump(data, f)
     try:
-        host.ansible("copy", f"src={f.name} dest=/tmp/claude-code-logs.json mode=0644", check=False, become=True)
+        host.ansible("copy", f"src={f.name} dest={path} mode=0644", check=False, become=True)
     finally:
         os.unlink(f.name)
     out = host.run(
         "curl -s -o /dev/null -w '%{http_code}' -H 'Content-Type: application/json' "
-        f"--data-binary @/tmp/claude-code-logs.json {LOKI}/otlp/v1/logs"
+        f"--data-binary @{path} {LOKI}/otlp/v1/logs"
     )
     assert out.stdout.strip() == "204", f"OTLP push answered {out.stdout}: {out.stderr}"
-    return payload
+    return {"run": run, "sent": records}
+
+
+def test_installed_release_is_the_mirrors(host):
+    """The role installed what the mirror serves under Loki's archive name (here: the stand-in, named so)."""
+    out = host.run("/usr/local/bin/loki -version")
+    assert out.rc == 0 and "stand-in" in out.stdout + out.stderr
 
 
 def test_service_runs_hardened(host):
@@ -114,6 +81,7 @@ def test_service_runs_hardened(host):
     unit = host.file("/etc/systemd/system/loki.service").content_string
     assert "User=loki" in unit and "ProtectSystem=strict" in unit
     assert "ReadWritePaths=/var/lib/loki" in unit
+    assert "ExecStart=/usr/local/bin/loki -config.file=/etc/loki/config.yml" in unit
     print(host.run("systemd-analyze security loki --no-pager | tail -1").stdout)
 
 
@@ -126,56 +94,44 @@ def test_files_and_user(host):
     assert host.run("/usr/local/bin/loki -verify-config -config.file=/etc/loki/config.yml").rc == 0
 
 
-def test_listens_on_loopback_only(host):
-    # Standalone (no collector, Grafana or Prometheus elsewhere): loopback.
-    assert host.socket("tcp://127.0.0.1:3100").is_listening
-    assert not host.socket("tcp://0.0.0.0:3100").is_listening
+def test_listen_address_follows_the_inventory(host):
+    """Loopback when every collector, Grafana and Prometheus is on this host; all addresses when one is elsewhere."""
+    if host.backend.get_hostname() == "loki-debian12":
+        # The only collector runs here.
+        assert host.socket("tcp://127.0.0.1:3100").is_listening
+        assert not host.socket("tcp://0.0.0.0:3100").is_listening
+    else:
+        # loki-debian12's collector is another host.
+        assert host.socket("tcp://0.0.0.0:3100").is_listening
 
 
-def test_events_by_service_name(host, ingested):
-    selector = f'{{service_name="claude-code"}} | test_run="{ingested["run"]}"'
-    assert wait_count(host, selector, ingested["total"]) == ingested["total"]
+def test_rendered_config_is_the_shape_asked_for(host):
+    """debian13 carries the index-label and per-stream retention shape (its text is pinned by tests/unit/loki)."""
+    config = host.file("/etc/loki/config.yml").content_string
+    assert "retention_period: 2160h" in config and "retention_enabled: true" in config
+    if host.backend.get_hostname() == "loki-debian13":
+        assert "action: index_label" in config and "- team" in config
+        assert "period: 720h" in config
+    else:
+        assert "otlp_config" not in config
 
 
-def test_events_by_structured_metadata(host, ingested):
-    assert ingested["api_requests"] > 0
-    logql = f'{{service_name="claude-code"}} | event_name="api_request" | test_run="{ingested["run"]}"'
-    assert wait_count(host, logql, ingested["api_requests"]) == ingested["api_requests"]
-
-
-def test_index_labels_low_cardinality(host, ingested):
-    wait_count(host, f'{{service_name="claude-code"}} | test_run="{ingested["run"]}"', ingested["total"])
-    out = host.run(f"curl -sf {LOKI}/loki/api/v1/labels")
-    labels = set(json.loads(out.stdout)["data"])
-    assert "service_name" in labels
-    # Per-event and per-session attributes stay structured metadata.
-    assert not labels & {"event_name", "session_id", "user_id", "prompt_id", "test_run"}
-    promoted = host.backend.get_hostname() == "loki-debian13"
-    assert ("team" in labels) == promoted
-    if promoted:
-        logql = f'{{service_name="claude-code", team="platform"}} | test_run="{ingested["run"]}"'
-        assert query_count(host, logql) == ingested["total"]
+def test_events_arrive_whole(host, ingested):
+    got = stored(host, ingested["run"])
+    assert len(got) == len(ingested["sent"])
+    for record, sent in zip(got, ingested["sent"], strict=True):
+        assert record["resource"]["service.name"] == "claude-code"
+        assert record["body"] == sent["body"]["stringValue"]
+        assert record["time_unix_nano"] == sent["timeUnixNano"]
+        assert {a["key"] for a in sent["attributes"]} == set(record["attributes"])
 
 
 def test_restart_loses_nothing(host, ingested):
-    selector = f'{{service_name="claude-code"}} | test_run="{ingested["run"]}"'
-    before = wait_count(host, selector, ingested["total"])
-    assert before == ingested["total"]
+    before = stored(host, ingested["run"])
+    assert before
     assert host.run("systemctl restart loki").rc == 0
     wait_ready(host)
-    assert wait_count(host, selector, before) == before
-
-
-def test_retention_in_running_config(host):
-    out = host.run(f"curl -sf {LOKI}/config")
-    assert out.rc == 0
-    config = out.stdout
-    assert "retention_enabled: true" in config
-    assert "retention_period: 90d" in config or "retention_period: 2160h" in config, config
-    assert "allow_structured_metadata: true" in config
-    if host.backend.get_hostname() == "loki-debian13":
-        assert 'selector: \'{service_name="claude-code", team="platform"}\'' in config
-        assert "period: 30d" in config or "period: 720h" in config
+    assert stored(host, ingested["run"]) == before
 
 
 def test_s3_variant_rendered_and_valid(host):
