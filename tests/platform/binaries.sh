@@ -2,7 +2,7 @@
 # Build the real release binaries from their Go modules and lay them out as the
 # upstream releases do (archive names and checksum files), under the mirror dir.
 # Each build is cached by version and recipe; a cached build is reused as is.
-#   binaries.sh [otelcol|loki|prometheus ...]   (default: all three; loki is
+#   binaries.sh [otelcol|loki|prometheus|alertmanager ...]   (default: all; loki is
 #   the project's stand-in, see build_loki)
 . "$(dirname "$0")/lib.sh"
 
@@ -119,8 +119,43 @@ build_prometheus() {
   rm -rf "$work"
 }
 
+build_alertmanager() {
+  local v=$ALERTMANAGER_VERSION dir key work name src
+  dir=$(alertmanager_release_dir)
+  name="alertmanager-$v.linux-${GO_ARCH}"
+  key="$v-$(recipe_hash "$0")"
+  # The module does not ship the web UI's built assets that ui/web.go embeds:
+  # build from a copy of the module's source with a one-page placeholder there
+  # (the API, which the tests use, is complete). The copy stays beside the
+  # build cache: the licence guard reads its LICENSE.
+  src="$BUILD_DIR/alertmanager-src-$v"
+  if up_to_date "$dir" "$key" "$name.tar.gz" sha256sums.txt && [ -s "$src/LICENSE" ]; then
+    log "alertmanager $v: cached"
+    return 0
+  fi
+  work="$BUILD_DIR/alertmanager-$v"
+  rm -rf "$work" "$src" && mkdir -p "$work/$name" "$dir"
+  cp -r "$(cd "$work" && go mod download -json "github.com/prometheus/alertmanager@v$v" |
+    python3 -c 'import json,sys; print(json.load(sys.stdin)["Dir"])')" "$src"
+  chmod -R u+w "$src"
+  for ui in elm mantine; do
+    mkdir -p "$src/ui/app/dist/$ui"
+    echo '<p>Alertmanager web UI not built in this test build; the API is complete.</p>' >"$src/ui/app/dist/$ui/index.html"
+  done
+  printf 'module example.invalid/alertmanager-build\n\ngo 1.24\n\nrequire github.com/prometheus/alertmanager v%s\n\nreplace github.com/prometheus/alertmanager => %s\n' "$v" "$src" >"$work/go.mod"
+  printf '//go:build tools\n\npackage tools\n\nimport (\n\t_ "github.com/prometheus/alertmanager/cmd/alertmanager"\n\t_ "github.com/prometheus/alertmanager/cmd/amtool"\n)\n' >"$work/tools.go"
+  local ldflags="-s -w -X github.com/prometheus/common/version.Version=$v -X github.com/prometheus/common/version.Branch=HEAD"
+  (cd "$work" && go mod tidy &&
+    go build -trimpath -tags netgo -ldflags "$ldflags" -o "$name/alertmanager" github.com/prometheus/alertmanager/cmd/alertmanager &&
+    go build -trimpath -tags netgo -ldflags "$ldflags" -o "$name/amtool" github.com/prometheus/alertmanager/cmd/amtool)
+  printf 'Alertmanager %s built from its Go module for tests.\n' "$v" >"$work/$name/README.md"
+  tar -C "$work" -czf "$dir/$name.tar.gz" "$name"
+  seal "$dir" "$key" sha256sums.txt "$name.tar.gz"
+  rm -rf "$work"
+}
+
 targets=("$@")
-[ "${#targets[@]}" -gt 0 ] || targets=(otelcol loki prometheus)
+[ "${#targets[@]}" -gt 0 ] || targets=(otelcol loki prometheus alertmanager)
 for t in "${targets[@]}"; do
   stage "build-$t" "build_$t"
 done

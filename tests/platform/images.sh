@@ -6,8 +6,9 @@
 . "$(dirname "$0")/lib.sh"
 
 # What every test host needs up front: systemd as PID 1, Python for Ansible,
-# and the tools verifiers and roles use, so converge needs no package download.
-PACKAGES=systemd,systemd-sysv,dbus,python3,python3-apt,sudo,iproute2,ca-certificates,curl,nftables,procps,netcat-openbsd,unzip,gnupg
+# and the tools verifiers and roles use, so converge needs no package download
+# (python3-aiosmtpd: the real SMTP server the alertmanager scenario mails to).
+PACKAGES=systemd,systemd-sysv,dbus,python3,python3-apt,sudo,iproute2,ca-certificates,curl,nftables,procps,netcat-openbsd,unzip,gnupg,python3-aiosmtpd
 # debootstrap's own default archive unless DEBIAN_MIRROR names another.
 DEBIAN_MIRROR=${DEBIAN_MIRROR:-}
 

@@ -13,7 +13,7 @@ export CM_ROOT CM_CACHE_DIR CM_MIRROR_DIR CM_MIRROR_PORT CM_MIRROR_URL
 
 # shellcheck source=tests/platform/versions.env
 . "$CM_PLATFORM_DIR/versions.env"
-export OTELCOL_VERSION LOKI_VERSION PROMETHEUS_VERSION DEBIAN_SUITES
+export OTELCOL_VERSION LOKI_VERSION PROMETHEUS_VERSION ALERTMANAGER_VERSION DEBIAN_SUITES
 
 mkdir -p "$CM_CACHE_DIR"
 
@@ -45,6 +45,7 @@ recipe_hash() { cat "$@" | sha256sum | cut -c1-12; }
 otelcol_release_dir() { echo "$CM_MIRROR_DIR/open-telemetry/opentelemetry-collector-releases/releases/download/v$OTELCOL_VERSION"; }
 loki_release_dir() { echo "$CM_MIRROR_DIR/grafana/loki/releases/download/v$LOKI_VERSION"; }
 prometheus_release_dir() { echo "$CM_MIRROR_DIR/prometheus/prometheus/releases/download/v$PROMETHEUS_VERSION"; }
+alertmanager_release_dir() { echo "$CM_MIRROR_DIR/prometheus/alertmanager/releases/download/v$ALERTMANAGER_VERSION"; }
 
 need_cmd() { command -v "$1" >/dev/null 2>&1; }
 

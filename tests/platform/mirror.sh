@@ -5,15 +5,19 @@
 . "$(dirname "$0")/lib.sh"
 
 pidfile="$CM_CACHE_DIR/mirror.pid"
-up() { curl -fsS -o /dev/null "$CM_MIRROR_URL/.mirror-ok" 2>/dev/null; }
+# Up, and serving this cache's directory (not another checkout's or HOME's).
+up() { [ "$(curl -fsS "$CM_MIRROR_URL/.mirror-ok" 2>/dev/null)" = "$CM_MIRROR_DIR" ]; }
 
 case "${1:-start}" in
   start)
     mkdir -p "$CM_MIRROR_DIR"
-    echo ok >"$CM_MIRROR_DIR/.mirror-ok"
+    echo "$CM_MIRROR_DIR" >"$CM_MIRROR_DIR/.mirror-ok"
     if up; then
       log "mirror: already serving $CM_MIRROR_URL"
       exit 0
+    fi
+    if curl -fsS -o /dev/null "$CM_MIRROR_URL/.mirror-ok" 2>/dev/null; then
+      die "another mirror (another cache directory) already serves $CM_MIRROR_URL: stop it, or set CM_MIRROR_PORT"
     fi
     setsid nohup python3 -m http.server "$CM_MIRROR_PORT" --bind 127.0.0.1 --directory "$CM_MIRROR_DIR" \
       >"$CM_CACHE_DIR/mirror.log" 2>&1 </dev/null &

@@ -45,7 +45,12 @@ def test_defaults_and_argument_specs_agree(role):
 def test_platform_builds_the_roles_default_versions():
     """tests/platform/versions.env builds exactly the versions the roles install by default."""
     env = dict(re.findall(r"^([A-Z_]+)=(\S+)$", (ROOT / "tests/platform/versions.env").read_text(), re.M))
-    pairs = {"otel_collector": "OTELCOL_VERSION", "loki": "LOKI_VERSION", "prometheus": "PROMETHEUS_VERSION"}
+    pairs = {
+        "otel_collector": "OTELCOL_VERSION",
+        "loki": "LOKI_VERSION",
+        "prometheus": "PROMETHEUS_VERSION",
+        "alertmanager": "ALERTMANAGER_VERSION",
+    }
     checked = 0
     for role, key in pairs.items():
         defaults = ROOT / "roles" / role / "defaults" / "main.yml"
