@@ -17,6 +17,7 @@ EXCLUDED = (
     "collections",
     "molecule",
     "tests",
+    "tools",
     "pyproject.toml",
     "scripts/test",
     "scripts/demo",

@@ -2,8 +2,8 @@
 # Build the real release binaries from their Go modules and lay them out as the
 # upstream releases do (archive names and checksum files), under the mirror dir.
 # Each build is cached by version and recipe; a cached build is reused as is.
-#   binaries.sh [otelcol|loki|prometheus|alertmanager ...]   (default: all; loki is
-#   the project's stand-in, see build_loki)
+#   binaries.sh [otelcol|loki|prometheus|alertmanager|grafana ...]   (default: all;
+#   loki and grafana are the project's stand-ins, see build_loki and build_grafana)
 . "$(dirname "$0")/lib.sh"
 
 GO_ARCH=amd64
@@ -29,6 +29,15 @@ seal() {
   local dir=$1 key=$2 sums=$3
   shift 3
   (cd "$dir" && sha256sum "$@" >"$sums" && sha256sum "$@" "$sums" >"$(basename "$dir").sha256")
+  echo "$key" >"$dir/.recipe"
+}
+
+# stamp DIR KEY FILES...: the cache stamp alone, for layouts without an
+# upstream checksum list (Grafana's per-file .sha256, an APT repository).
+stamp() {
+  local dir=$1 key=$2
+  shift 2
+  (cd "$dir" && sha256sum "$@" >"$(basename "$dir").sha256")
   echo "$key" >"$dir/.recipe"
 }
 
@@ -154,8 +163,114 @@ build_alertmanager() {
   rm -rf "$work"
 }
 
+# Grafana is AGPL: no Grafana code is fetched, built or run here. The grafana
+# role's two install paths run against the project's stand-in
+# (tests/standins/grafana, stdlib and yaml.v3 only), packaged with Grafana's
+# upstream layout:
+#   - grafana-<v>.linux-amd64.tar.gz (top directory grafana-v<v>/: bin/grafana,
+#     conf/defaults.ini, ...) with its bare-digest .sha256, as dl.grafana.com
+#     serves them, for grafana_install_method: archive;
+#   - an APT repository (dists/stable/main, pool/) holding grafana_<v>_amd64.deb
+#     (/usr/share/grafana, the grafana-server unit and /etc/default file, a
+#     postinst creating user grafana), signed with a test key and its public
+#     key as gpg.key, for grafana_install_method: apt.
+# The signing key is generated once and kept in $CM_CACHE_DIR/grafana-apt-key
+# (its fingerprint is in the recipe, and in fingerprint.txt next to gpg.key for
+# the tests' inventories); the repository is re-signed when the stand-in
+# changes.
+grafana_key() {
+  local home="$CM_CACHE_DIR/grafana-apt-key"
+  if [ ! -s "$home/fingerprint" ]; then
+    rm -rf "$home" && mkdir -p "$home" && chmod 0700 "$home"
+    gpg --homedir "$home" --batch --quiet --passphrase '' --quick-generate-key \
+      "claude_monitoring.stack test APT key (Grafana stand-in repository, not Grafana's key) <tests@example.invalid>" \
+      ed25519 sign never
+    gpg --homedir "$home" --quiet --with-colons --list-keys 2>/dev/null | awk -F: '$1 == "fpr" {print $10; exit}' >"$home/fingerprint.tmp"
+    mv "$home/fingerprint.tmp" "$home/fingerprint"
+  fi
+  cat "$home/fingerprint"
+}
+
+build_grafana() {
+  local v=$GRAFANA_VERSION src="$CM_ROOT/tests/standins/grafana" dl apt key fpr work top tarball deb keyhome="$CM_CACHE_DIR/grafana-apt-key"
+  need_cmd gpg && need_cmd dpkg-deb && need_cmd dpkg-scanpackages || apt_install gnupg dpkg-dev
+  dl=$(grafana_release_dir)
+  apt=$(grafana_apt_dir)
+  fpr=$(grafana_key)
+  key="standin-$v-$fpr-$(recipe_hash "$0" "$src"/go.mod "$src"/go.sum "$src"/*.go "$src"/README.md $(find "$src/package" -type f | sort))"
+  tarball="grafana-$v.linux-${GO_ARCH}.tar.gz"
+  deb="pool/main/g/grafana/grafana_${v}_${GO_ARCH}.deb"
+  if up_to_date "$dl" "$key" "$tarball" "$tarball.sha256" &&
+    up_to_date "$apt" "$key" gpg.key fingerprint.txt dists/stable/InRelease "$deb"; then
+    log "grafana stand-in (as $v): cached"
+    return 0
+  fi
+  work="$BUILD_DIR/grafana-standin-$v"
+  top="grafana-v$v"
+  rm -rf "$work" "$dl" "$apt" && mkdir -p "$work/$top/bin" "$dl" "$apt"
+  (cd "$src" && go build -trimpath -ldflags "-s -w -X main.version=$v" -o "$work/$top/bin/grafana" .)
+  ln -s grafana "$work/$top/bin/grafana-server"
+  cp -r "$src/package/conf" "$work/$top/conf"
+  cp "$src/README.md" "$work/$top/README.md"
+  echo "$v" >"$work/$top/VERSION"
+
+  # The standalone tarball and its checksum (a bare digest, as upstream's).
+  tar -C "$work" --owner=0 --group=0 -czf "$dl/$tarball" "$top"
+  sha256sum "$dl/$tarball" | cut -d' ' -f1 >"$dl/$tarball.sha256"
+  stamp "$dl" "$key" "$tarball" "$tarball.sha256"
+
+  # The .deb: Grafana's package layout, with the stand-in's maintainer scripts.
+  local root="$work/deb"
+  mkdir -p "$root/usr/share" "$root/lib/systemd/system" "$root/etc/default" "$root/DEBIAN" "$apt/$(dirname "$deb")"
+  cp -a "$work/$top" "$root/usr/share/grafana"
+  cp "$src/package/deb/grafana-server.service" "$root/lib/systemd/system/"
+  cp "$src/package/deb/grafana-server.default" "$root/etc/default/grafana-server"
+  install -m 0755 "$src/package/deb/postinst" "$src/package/deb/prerm" "$src/package/deb/postrm" "$root/DEBIAN/"
+  echo /etc/default/grafana-server >"$root/DEBIAN/conffiles"
+  cat >"$root/DEBIAN/control" <<CONTROL
+Package: grafana
+Version: $v
+Architecture: ${GO_ARCH}
+Maintainer: claude_monitoring.stack tests <tests@example.invalid>
+Installed-Size: $(du -sk "$root/usr" | cut -f1)
+Section: default
+Priority: optional
+Homepage: https://grafana.com
+Description: Grafana STAND-IN for tests (not Grafana)
+ A small program that takes Grafana's place in the claude_monitoring.stack
+ collection's tests, with Grafana's package layout. It is not Grafana.
+CONTROL
+  dpkg-deb --root-owner-group -Zgzip --build "$root" "$apt/$deb" >/dev/null
+
+  # The repository: Packages, a Release file, signed inline and detached.
+  local dist="$apt/dists/stable"
+  mkdir -p "$dist/main/binary-${GO_ARCH}"
+  (cd "$apt" && dpkg-scanpackages --multiversion pool /dev/null 2>/dev/null) >"$dist/main/binary-${GO_ARCH}/Packages"
+  gzip -9nc "$dist/main/binary-${GO_ARCH}/Packages" >"$dist/main/binary-${GO_ARCH}/Packages.gz"
+  {
+    printf 'Origin: claude_monitoring.stack tests\nLabel: Grafana stand-in (not Grafana)\nSuite: stable\nCodename: stable\n'
+    printf 'Date: %s\nArchitectures: %s\nComponents: main\n' "$(LC_ALL=C date -Ru)" "${GO_ARCH}"
+    printf 'Description: APT repository of the Grafana stand-in for tests (not Grafana)\n'
+    local sum f
+    for sum in MD5Sum:md5sum SHA256:sha256sum; do
+      echo "${sum%%:*}:"
+      for f in main/binary-${GO_ARCH}/Packages main/binary-${GO_ARCH}/Packages.gz; do
+        printf ' %s %s %s\n' "$(${sum#*:} "$dist/$f" | cut -d' ' -f1)" "$(stat -c %s "$dist/$f")" "$f"
+      done
+    done
+  } >"$dist/Release"
+  gpg --homedir "$keyhome" --batch --yes --quiet --local-user "$fpr" --clearsign -o "$dist/InRelease" "$dist/Release"
+  gpg --homedir "$keyhome" --batch --yes --quiet --local-user "$fpr" --armor --detach-sign -o "$dist/Release.gpg" "$dist/Release"
+  gpg --homedir "$keyhome" --armor --export "$fpr" >"$apt/gpg.key"
+  echo "$fpr" >"$apt/fingerprint.txt"
+  gpgconf --homedir "$keyhome" --kill gpg-agent 2>/dev/null || true
+  stamp "$apt" "$key" gpg.key fingerprint.txt dists/stable/Release dists/stable/InRelease \
+    dists/stable/Release.gpg "dists/stable/main/binary-${GO_ARCH}/Packages" "dists/stable/main/binary-${GO_ARCH}/Packages.gz" "$deb"
+  rm -rf "$work"
+}
+
 targets=("$@")
-[ "${#targets[@]}" -gt 0 ] || targets=(otelcol loki prometheus alertmanager)
+[ "${#targets[@]}" -gt 0 ] || targets=(otelcol loki prometheus alertmanager grafana)
 for t in "${targets[@]}"; do
   stage "build-$t" "build_$t"
 done

@@ -13,7 +13,7 @@ export CM_ROOT CM_CACHE_DIR CM_MIRROR_DIR CM_MIRROR_PORT CM_MIRROR_URL
 
 # shellcheck source=tests/platform/versions.env
 . "$CM_PLATFORM_DIR/versions.env"
-export OTELCOL_VERSION LOKI_VERSION PROMETHEUS_VERSION ALERTMANAGER_VERSION DEBIAN_SUITES
+export OTELCOL_VERSION LOKI_VERSION PROMETHEUS_VERSION ALERTMANAGER_VERSION GRAFANA_VERSION DEBIAN_SUITES
 
 mkdir -p "$CM_CACHE_DIR"
 
@@ -46,6 +46,11 @@ otelcol_release_dir() { echo "$CM_MIRROR_DIR/open-telemetry/opentelemetry-collec
 loki_release_dir() { echo "$CM_MIRROR_DIR/grafana/loki/releases/download/v$LOKI_VERSION"; }
 prometheus_release_dir() { echo "$CM_MIRROR_DIR/prometheus/prometheus/releases/download/v$PROMETHEUS_VERSION"; }
 alertmanager_release_dir() { echo "$CM_MIRROR_DIR/prometheus/alertmanager/releases/download/v$ALERTMANAGER_VERSION"; }
+# Grafana's two upstream layouts, for the grafana role's two install methods
+# (both hold the project's stand-in, see build_grafana in binaries.sh): the
+# standalone tarballs (dl.grafana.com/oss/release/...) and the APT repository.
+grafana_release_dir() { echo "$CM_MIRROR_DIR/grafana-dl/oss/release"; }
+grafana_apt_dir() { echo "$CM_MIRROR_DIR/grafana-apt"; }
 
 need_cmd() { command -v "$1" >/dev/null 2>&1; }
 

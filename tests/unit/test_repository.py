@@ -50,6 +50,7 @@ def test_platform_builds_the_roles_default_versions():
         "loki": "LOKI_VERSION",
         "prometheus": "PROMETHEUS_VERSION",
         "alertmanager": "ALERTMANAGER_VERSION",
+        "grafana": "GRAFANA_VERSION",
     }
     checked = 0
     for role, key in pairs.items():

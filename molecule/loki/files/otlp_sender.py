@@ -38,7 +38,7 @@ def attr(key, value):
 
 
 def generated(template, rng, batch, count):
-    """api_request events like the fixture's, with other sessions, models and costs."""
+    """api_request events like the fixture's, with other sessions, models and costs, and a few api_error events."""
     out = copy.deepcopy(template)
     rl = out["resourceLogs"][0]
     sl = rl["scopeLogs"][0]
@@ -55,6 +55,20 @@ def generated(template, rng, batch, count):
             "input_tokens": rng.randint(1, 5000),
             "output_tokens": rng.randint(1, 2000),
         }
+        if i % 10 == 9:
+            # A failed request: an api_error event as the client documents it (the captured session had none).
+            keep = ("session.id", "user.id", "organization.id", "team", "machine.name", "terminal.type")
+            record["body"] = {"stringValue": "claude_code.api_error"}
+            record["attributes"] = [a for a in record["attributes"] if a["key"] in keep]
+            values = {
+                "session.id": values["session.id"],
+                "event.name": "api_error",
+                "model": values["model"],
+                "error": "Overloaded",
+                "status_code": rng.choice(["429", "500", "529"]),
+                "attempt": rng.randint(1, 3),
+                "duration_ms": rng.randint(100, 30000),
+            }
         record["attributes"] = [a for a in record["attributes"] if a["key"] not in values]
         record["attributes"] += [attr(k, v) for k, v in values.items()]
         sl["logRecords"].append(record)

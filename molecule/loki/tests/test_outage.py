@@ -16,11 +16,15 @@ from __future__ import annotations
 import hashlib
 import json
 import re
+import sys
 import time
 import uuid
 from pathlib import Path
 
 import pytest
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[3]))
+from tools.dashboards.queries import iter_queries, load_dashboards, substitute
 
 testinfra_hosts = ["ansible://otel_collectors"]
 
@@ -190,3 +194,74 @@ def test_no_prompt_tool_parameters_or_email_stored(host, outage):
     assert kept, "the stand-in's data directory is empty"
     for secret in ("hunter2", "hello-from-tool", "dev@example.com"):
         assert secret not in kept
+
+
+# Fields Loki adds to every OTLP record besides its attributes (LogQL names).
+LOKI_FIELDS = {
+    "service_name",
+    "severity_text",
+    "severity_number",
+    "observed_timestamp",
+    "flags",
+    "trace_id",
+    "span_id",
+    "scope_name",
+    "scope_version",
+    "detected_level",
+}
+# Names in a LogQL query: matchers in the stream selector and label filters
+# (name op value), unwrap, by/without groupings, keep/drop lists, and the
+# fields a line_format template reads.
+_MATCHER = re.compile(r"(?:[{,|]|\band\b|\bor\b)\s*([A-Za-z_]\w*)\s*(?:=~|!~|!=|==|>=|<=|=|>|<)\s*[\"`0-9]")
+_LISTS = re.compile(r"\b(?:by|without)\s*\(([^)]*)\)|\|\s*(?:keep|drop)\s+([\w\s,]+)")
+_UNWRAP = re.compile(r"\bunwrap\s+(?:\w+\()?([A-Za-z_]\w*)")
+_TEMPLATE = re.compile(r"\{\{[^}]*?\.([A-Za-z_]\w*)")
+
+
+def logql_names(expr: str) -> set[str]:
+    names = set(_MATCHER.findall(expr)) | set(_UNWRAP.findall(expr)) | set(_TEMPLATE.findall(expr))
+    for grouped, listed in _LISTS.findall(expr):
+        names |= {n.strip() for n in (grouped or listed).split(",") if n.strip()}
+    return names - {"__error__", "__error_details__", "__line__", "__stream_shard__"}
+
+
+def test_dashboard_logql_names_exist_in_what_the_collector_sent(outage):
+    """Every label or field a dashboard's LogQL names is one the collector really delivers to the event store."""
+
+    def loki_name(key):
+        return re.sub(r"[^A-Za-z0-9_]", "_", key)
+
+    delivered = set(LOKI_FIELDS)
+    for record in outage["stored"]:
+        delivered |= {loki_name(k) for k in record["resource"]} | {loki_name(k) for k in record["attributes"]}
+    queries = [q for d in load_dashboards().values() for q in iter_queries(d) if q.datasource_type == "loki"]
+    assert queries, "no LogQL query in the dashboards"
+    for q in queries:
+        names = logql_names(substitute(q.expr))
+        assert names, f"{q.panel_title}: no label found in {q.expr!r}"
+        unknown = names - delivered
+        assert not unknown, f"{q.dashboard_uid} / {q.panel_title}: {sorted(unknown)} never delivered ({q.expr})"
+        shown = names & {loki_name(k) for k in CONTENT_KEYS}
+        assert not shown, f"{q.panel_title} names prompt or tool content: {sorted(shown)}"
+
+
+def test_logql_name_extraction():
+    expr = (
+        'sum by (model) (sum_over_time({service_name="claude-code"} | event_name="api_request" '
+        '| user_id=~".*" | status_code >= 500 | keep session_id, cost_usd | unwrap duration_ms [5m]))'
+    )
+    assert logql_names(expr) == {
+        "model",
+        "service_name",
+        "event_name",
+        "user_id",
+        "status_code",
+        "session_id",
+        "cost_usd",
+        "duration_ms",
+    }
+    assert logql_names('{service_name="x"} | line_format "{{.tool_name}} {{ .success }}"') == {
+        "service_name",
+        "tool_name",
+        "success",
+    }

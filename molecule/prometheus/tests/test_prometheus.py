@@ -13,32 +13,26 @@ import json
 import os
 import tempfile
 import time
-import urllib.parse
 from pathlib import Path
 
 import pytest
+from claude_traffic import api
 
 testinfra_hosts = ["ansible://prometheus"]
 
-PROM = "http://127.0.0.1:9090"
 ROOT = Path(__file__).resolve().parents[3]
 RULE_TESTS = sorted((ROOT / "tests" / "unit" / "prometheus").glob("*.test.yml"))
 # Copied from the recorded payloads of Claude Code 2.1.330.
 # The real client payloads, kept once for every scenario in tests/fixtures.
 FIXTURE = Path(__file__).resolve().parents[3] / "tests" / "fixtures" / "claude-code-2.1.330" / "metrics-cumulative.json"
 OTHER = {"prometheus-debian12": "prometheus-debian13", "prometheus-debian13": "prometheus-debian12"}
-SHIPPED_GROUPS = {"claude_code_spend", "claude_code_pipeline", "claude_code_storage"}
-
-
-def api(host, path, **params):
-    url = f"{PROM}{path}"
-    if params:
-        url += "?" + urllib.parse.urlencode(params)
-    out = host.run(f"curl -sf '{url}'")
-    assert out.rc == 0, f"{url}: {out.stdout}{out.stderr}"
-    data = json.loads(out.stdout)
-    assert data["status"] == "success", data
-    return data["data"]
+SHIPPED_GROUPS = {
+    "claude_code_budgets",
+    "claude_code_spend",
+    "claude_code_api",
+    "claude_code_pipeline",
+    "claude_code_storage",
+}
 
 
 def copy_to(host, local_path, dest):
