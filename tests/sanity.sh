@@ -8,7 +8,9 @@ work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
 dest="$work/ansible_collections/claude_monitoring/stack"
 mkdir -p "$dest"
-(cd "$root" && git ls-files -co --exclude-standard -z | grep -zv '^collections/' | xargs -0 cp --parents -t "$dest")
+# Files deleted in the working tree but still tracked are left out.
+(cd "$root" && git ls-files -co --exclude-standard -z | grep -zv '^collections/' |
+  while IFS= read -r -d '' f; do [ -e "$f" ] && printf '%s\0' "$f"; done | xargs -0 cp --parents -t "$dest")
 cd "$dest"
 git init -q && git add -A >/dev/null
 

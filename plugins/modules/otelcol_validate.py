@@ -47,7 +47,7 @@ options:
     type: path
   version:
     description:
-      - Version of the collector that will run the configuration, for example C(0.155.0).
+      - Version of the collector that will run the configuration, for example C(0.161.0).
       - Enables version-aware rules (removed components, default listen addresses). Without it the
         newest behaviour is assumed.
     type: str
@@ -89,7 +89,7 @@ EXAMPLES = r"""
     content: "{{ lookup('ansible.builtin.template', 'otelcol.yaml.j2') }}"
     env:
       OTELCOL_BEARER_TOKEN: "{{ otelcol_bearer_token }}"
-    version: "0.155.0"
+    version: "0.161.0"
   delegate_to: localhost
 
 - name: Validate the installed file with the unit's environment and the collector itself

@@ -105,3 +105,16 @@ def pytest_generate_tests(metafunc):
 @pytest.fixture(scope="session")
 def engine():
     return importlib.import_module(ENGINE_NAME)
+
+
+@pytest.fixture(scope="session")
+def otelcol_bin():
+    path = os.environ.get("CM_OTELCOL_BIN")
+    if not path:
+        pytest.fail(
+            "CM_OTELCOL_BIN is not set: run `bash tests/platform/binaries.sh otelcol`, extract the archive and "
+            'export CM_OTELCOL_BIN=/path/to/otelcol-contrib (or deselect with -m "not binary")'
+        )
+    if not os.access(path, os.X_OK):
+        pytest.fail(f"CM_OTELCOL_BIN={path} is not an executable file")
+    return path

@@ -434,7 +434,10 @@ def test_otlp_exporter_aliases(engine):
         "  debug:\n", "  debug:\n  otlp_grpc:\n    endpoint: tempo:4317\n  otlp_http:\n    endpiont: x\n"
     )
     text = text.replace("[debug]", "[debug, otlp_grpc, otlp_http]")
-    assert rules(engine.validate(text).errors) == ["missing-required-key", "unknown-key"]
+    result = engine.validate(text)
+    assert rules(result.errors) == ["missing-required-key"]
+    # otlphttp decodes with unknown keys ignored (catalogue: lax): a typo is a warning
+    assert "unknown-key" in rules(result.warnings)
 
 
 def test_unknown_key_suggests_the_closest_key(engine):
@@ -547,3 +550,57 @@ def test_cli_usage_errors_exit_2(args):
 def test_engine_main_in_process(engine, capsys):
     assert engine.main([str(FIXTURES / "bad" / "env-unset.yaml"), "--env", "OTHER=1"]) == 1
     assert "env-unset: error" in capsys.readouterr().out
+
+
+def test_catalogue_matches_the_pinned_collector():
+    """The generated catalogue follows OTELCOL_VERSION: regenerate it with
+    tests/platform/otelcol-catalogue.py when the version moves."""
+    from ansible_collections.claude_monitoring.stack.plugins.module_utils.otelcol_validate import catalogue
+
+    pinned = re.search(r"^OTELCOL_VERSION=(\S+)$", (ROOT / "tests/platform/versions.env").read_text(), re.M).group(1)
+    assert pinned == catalogue.VERSION
+    manifest = (ROOT / "tests/platform/otelcol-builder.yaml").read_text()
+    assert len(re.findall(r"^\s+- gomod: ", manifest, re.M)) <= sum(len(v) for v in catalogue.COMPONENTS.values())
+
+
+@pytest.mark.parametrize(
+    ("statement", "rule"),
+    [
+        ('set(attributes["a"], "b") where attributes["c"] == nil', None),
+        ('set(attributes["a"], "b"', "ottl-syntax"),
+        ('set(attributes["a"], "b) where true', "ottl-syntax"),
+        ('set(attributes["a"], "b") whre true', "ottl-syntax"),
+        ('set(attributes["a"], ToUpper(body))', "ottl-function"),
+        ('sett(attributes["a"], "b")', "ottl-function"),
+        ('set(span.attributes["a"], "b")', "ottl-context"),
+        ('set(resource.log.attributes["a"], "b")', "ottl-context"),
+        ('set(attributes["a"], "b") where not (body == "x" or body == "y")', None),
+    ],
+)
+def test_ottl_statements(engine, statement, rule):
+    transform = "  transform:\n    log_statements:\n      - context: log\n        statements:\n"
+    transform += f"          - '{statement}'\n"
+    text = BASE.replace("  batch:\n", "  batch:\n" + transform)
+    text = text.replace("[memory_limiter, batch]", "[memory_limiter, transform, batch]").replace("traces:", "logs:")
+    errors = engine.validate(text).errors
+    assert rules(errors) == ([rule] if rule else []), [f.message for f in errors]
+
+
+@pytest.mark.parametrize(
+    ("setting", "rule"),
+    [
+        ("timeout: 5s", None),
+        ("timeout: 5 seconds", "invalid-value"),
+        ("timeout: true", "wrong-type"),
+        ("send_batch_size: '100'", "wrong-type"),
+        ("send_batch_size: -1", "invalid-value"),
+        ("send_batch_size: 5000000000", "int-overflow"),
+        ("metadata_keys: a,b", None),
+        ("metadata_keys: [a, A]", "invalid-value"),
+        ("metadata_kyes: [a]", "unknown-key"),
+    ],
+)
+def test_typed_settings_of_batch(engine, setting, rule):
+    text = BASE.replace("  batch:\n", f"  batch:\n    {setting}\n")
+    errors = engine.validate(text).errors
+    assert rules(errors) == ([rule] if rule else []), [f.message for f in errors]
