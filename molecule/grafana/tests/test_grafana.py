@@ -140,12 +140,16 @@ def test_grafana_ini_as_grafana_reads_it(host, hv):
     api(host, hv, "/api/search", auth=False, code=401)
 
 
-def test_tls(host, hv):
-    if not hv.get("grafana_tls_cert_file"):
-        pytest.skip("plain http on this host")
-    ok = host.run("curl -sf --cacert /etc/grafana-tls/grafana.crt https://127.0.0.1:3000/api/health")
-    assert ok.rc == 0, ok.stderr
-    assert host.run("curl -sf http://127.0.0.1:3000/api/health").rc != 0
+def test_tls_exactly_where_configured(host, hv):
+    https = host.run("curl -sfk https://127.0.0.1:3000/api/health")
+    http = host.run("curl -sf http://127.0.0.1:3000/api/health")
+    if hv.get("grafana_tls_cert_file"):
+        ok = host.run("curl -sf --cacert /etc/grafana-tls/grafana.crt https://127.0.0.1:3000/api/health")
+        assert ok.rc == 0, ok.stderr
+        assert http.rc != 0, "plain http still answers next to TLS"
+    else:
+        assert http.rc == 0, http.stderr
+        assert https.rc != 0, "https answers on a host without TLS settings"
 
 
 def test_datasources(host, hv):
