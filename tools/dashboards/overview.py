@@ -45,6 +45,23 @@ def _spend_stat(days: int, label: str):
     )
 
 
+def _budget_columns(spend, daily_budget, label):
+    """Spend of the last 24 hours, the daily budget and the share of it, per `label`."""
+    return [
+        Column("A", spend, "Spend (24 h)", "currencyUSD", decimals=2),
+        Column("B", daily_budget, "Daily budget", "currencyUSD", decimals=2),
+        Column(
+            "C",
+            f"{spend} / on ({label}) ({daily_budget})",
+            "Of budget",
+            "percentunit",
+            BAD_HIGH,
+            gauge=True,
+            max_value=1,
+        ),
+    ]
+
+
 def _team_budget_table():
     spend = total(COST, "1d", 'team!=""', 'team=~"$team"', by="team", filters=False)
     explicit_budgets = budget("team", 'team!=""', 'team=~"$team"')
@@ -60,19 +77,7 @@ def _team_budget_table():
         "team's spend. A team over 100 % fires ClaudeCodeTeamDailySpendOverBudget; break it down by user and model "
         "on the Cost dashboard.",
         [("team", "Team")],
-        [
-            Column("A", spend, "Spend (24 h)", "currencyUSD", decimals=2),
-            Column("B", team_budget, "Daily budget", "currencyUSD", decimals=2),
-            Column(
-                "C",
-                f"{spend} / on (team) ({team_budget})",
-                "Of budget",
-                "percentunit",
-                BAD_HIGH,
-                gauge=True,
-                max_value=1,
-            ),
-        ],
+        _budget_columns(spend, team_budget, "team"),
         sort_by="Spend (24 h)",
     )
 
@@ -87,19 +92,7 @@ def _user_budget_table():
         "apply. A user over 100 % fires ClaudeCodeUserDailySpendOverBudget: parallel or runaway agent sessions are "
         "the usual cause; look at the user's sessions on the Events dashboard.",
         [("user_id", "User")],
-        [
-            Column("A", spend, "Spend (24 h)", "currencyUSD", decimals=2),
-            Column("B", user_budget, "Daily budget", "currencyUSD", decimals=2),
-            Column(
-                "C",
-                f"{spend} / on (user_id) ({user_budget})",
-                "Of budget",
-                "percentunit",
-                BAD_HIGH,
-                gauge=True,
-                max_value=1,
-            ),
-        ],
+        _budget_columns(spend, user_budget, "user_id"),
         sort_by="Spend (24 h)",
     )
 

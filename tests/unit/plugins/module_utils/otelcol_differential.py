@@ -164,18 +164,29 @@ def _set(data, path, value):
     return True
 
 
+def _random_component(rng, data):
+    """(kind, id, config) of a random component with a non-empty config, or None."""
+    comps = [(k, c, v) for k, c, v in _components(data) if isinstance(v, dict) and v]
+    return rng.choice(comps) if comps else None
+
+
+def _random_leaf(rng, data):
+    """(kind, id, config, path, value) of a random setting of a random component, or None."""
+    picked = _random_component(rng, data)
+    if picked is None:
+        return None
+    leaves = [(p, v) for p, v in _leaves(picked[2]) if p]
+    return (*picked, *rng.choice(leaves)) if leaves else None
+
+
 WRONG_VALUES = ["text", 12, 1.5, True, ["a"], {"a": 1}, "12", "true", -3, "1d", "5 seconds", "", "yes"]
 
 
 def op_wrong_type(rng, data):
-    comps = [(k, c, v) for k, c, v in _components(data) if isinstance(v, dict) and v]
-    if not comps:
+    picked = _random_leaf(rng, data)
+    if picked is None:
         return None
-    kind, cid, cfg = rng.choice(comps)
-    leaves = [(p, v) for p, v in _leaves(cfg) if p]
-    if not leaves:
-        return None
-    path, old = rng.choice(leaves)
+    kind, cid, cfg, path, old = picked
     new = rng.choice([w for w in WRONG_VALUES if type(w) is not type(old) or w != old])
     _set(cfg, path, new)
     return f"{kind}::{cid}::{'::'.join(map(str, path))}: {old!r} -> {new!r}"
@@ -216,10 +227,10 @@ def op_typed_setting(rng, data):
 
 
 def op_rename_key(rng, data):
-    comps = [(k, c, v) for k, c, v in _components(data) if isinstance(v, dict) and v]
-    if not comps:
+    picked = _random_component(rng, data)
+    if picked is None:
         return None
-    kind, cid, cfg = rng.choice(comps)
+    kind, cid, cfg = picked
     key = rng.choice(list(cfg))
     styles = [
         key[:-1],
@@ -366,14 +377,10 @@ def op_pipeline_ref(rng, data):
 
 def op_env(rng, data):
     """Replace a scalar with an environment reference."""
-    comps = [(k, c, v) for k, c, v in _components(data) if isinstance(v, dict) and v]
-    if not comps:
+    picked = _random_leaf(rng, data)
+    if picked is None:
         return None
-    kind, cid, cfg = rng.choice(comps)
-    leaves = [(p, v) for p, v in _leaves(cfg) if p]
-    if not leaves:
-        return None
-    path, old = rng.choice(leaves)
+    kind, cid, cfg, path, old = picked
     new = rng.choice(
         [
             "${env:SET_TEXT}",
