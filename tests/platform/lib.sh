@@ -9,7 +9,9 @@ CM_CACHE_DIR=${CM_CACHE_DIR:-${XDG_CACHE_HOME:-$HOME/.cache}/claude-monitoring-s
 CM_MIRROR_DIR="$CM_CACHE_DIR/mirror"
 CM_MIRROR_PORT=${CM_MIRROR_PORT:-18080}
 CM_MIRROR_URL=${CM_MIRROR_URL:-http://127.0.0.1:$CM_MIRROR_PORT}
-export CM_ROOT CM_CACHE_DIR CM_MIRROR_DIR CM_MIRROR_PORT CM_MIRROR_URL
+# Pinned checksums of the mirror's releases (mirror.sh start writes them).
+CM_PINS_FILE="$CM_CACHE_DIR/mirror-pins.yml"
+export CM_ROOT CM_CACHE_DIR CM_MIRROR_DIR CM_MIRROR_PORT CM_MIRROR_URL CM_PINS_FILE
 
 # shellcheck source=tests/platform/versions.env
 . "$CM_PLATFORM_DIR/versions.env"
