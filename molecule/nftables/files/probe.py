@@ -1,8 +1,9 @@
 #!/usr/bin/python3
-"""Probe TCP targets (host:port, [v6]:port) in parallel; print one JSON object.
+"""Probe targets (host:port, [v6]:port, udp:host:port) in parallel; print one JSON object.
 
-Each target maps to "open" (connected), "refused" (RST: the port is closed),
-"timeout" (no answer: dropped) or "error: ...".
+A TCP target maps to "open" (connected), "refused" (RST: the port is closed),
+"timeout" (no answer: dropped) or "error: ...". A UDP target sends a datagram
+to an echo listener: "open" when the echo comes back, "timeout" when not.
 """
 
 import concurrent.futures
@@ -14,13 +15,17 @@ TIMEOUT = float(sys.argv[1])
 
 
 def probe(target):
-    host, _, port = target.rpartition(":")
+    udp = target.startswith("udp:")
+    host, _, port = target.removeprefix("udp:").rpartition(":")
     host = host.strip("[]")
     family = socket.AF_INET6 if ":" in host else socket.AF_INET
-    with socket.socket(family, socket.SOCK_STREAM) as sock:
+    with socket.socket(family, socket.SOCK_DGRAM if udp else socket.SOCK_STREAM) as sock:
         sock.settimeout(TIMEOUT)
         try:
             sock.connect((host, int(port)))
+            if udp:
+                sock.send(b"probe")
+                return "open" if sock.recv(512) == b"probe" else "error: wrong echo"
         except TimeoutError:
             return "timeout"
         except ConnectionRefusedError:
