@@ -19,6 +19,7 @@ import uuid
 from pathlib import Path
 
 import pytest
+import yaml
 
 FIXTURES = Path(__file__).resolve().parents[3] / "tests" / "fixtures" / "claude-code-2.1.330"
 HTTP = "http://127.0.0.1:4318"
@@ -55,6 +56,11 @@ def settings(host):
 @pytest.fixture(scope="module")
 def tokens(settings):
     return list(settings["claude_monitoring_ingest_tokens"])
+
+
+@pytest.fixture(scope="module")
+def team_tokens(settings):
+    return list(settings["molecule_team_tokens"])
 
 
 def load(name: str) -> dict:
@@ -217,15 +223,31 @@ def test_unit_runs_as_dedicated_user(host):
     assert host.check_output(f"ps -o user= -p {pid}").strip() == "otelcol"
 
 
-def test_secrets_stay_out_of_the_config(host, tokens, settings):
+def test_secrets_stay_out_of_the_config(host, tokens, team_tokens, settings):
     config = host.file("/etc/otelcol/config.yaml")
     env = host.file("/etc/otelcol/otelcol.env")
     assert env.user == "root" and env.group == "otelcol" and env.mode == 0o640
     assert config.mode == 0o640
     text = host.check_output("cat /etc/otelcol/config.yaml")
-    for secret in [*tokens, settings["claude_monitoring_pseudonymize_key"]]:
+    for secret in [*tokens, *(t["token"] for t in team_tokens), settings["claude_monitoring_pseudonymize_key"]]:
         assert secret not in text
     assert "${env:OTEL_COLLECTOR_TOKEN_0}" in text
+    assert "${env:OTEL_COLLECTOR_TEAM_TOKEN_1}" in text
+
+
+def test_queue_to_the_downstream_is_sized_in_events_and_compacted(host, settings):
+    # Capacity in events: the outage it bridges at the site's event rate.
+    want = settings["otel_collector_loki_queue_hours"] * 3600 * settings["otel_collector_loki_queue_events_per_second"]
+    telemetry = host.check_output("curl -sS http://127.0.0.1:8888/metrics")
+    found = re.search(
+        r'^otelcol_exporter_queue_capacity\{[^}]*exporter="otlp_http/loki"[^}]*\} (\S+)$', telemetry, re.M
+    )
+    assert found, "no queue capacity for otlp_http/loki in the collector's own metrics"
+    assert float(found.group(1)) == want
+    config = yaml.safe_load(host.file("/etc/otelcol/config.yaml").content_string)
+    assert config["exporters"]["otlp_http/loki"]["sending_queue"]["sizer"] == "items"
+    compaction = config["extensions"]["file_storage/queue"]["compaction"]
+    assert compaction["on_start"] and compaction["on_rebound"]
 
 
 # --- authentication ------------------------------------------------------------
@@ -356,3 +378,83 @@ def test_no_prompt_or_tool_content_reaches_the_downstream(host, tokens, settings
     # Everything that is not content still arrives (for example prompt_length, prompt.id, cost_usd).
     received_keys = {a["key"] for r in received for a in r["attributes"]}
     assert received_keys == sent_keys - set(CONTENT_KEYS)
+
+
+# --- team binding ---------------------------------------------------------------
+
+
+def claiming(payload: dict, team: str) -> dict:
+    """The payload with every `team` the client sets (resources, data points, events) set to `team`."""
+    for key in ("resourceMetrics", "resourceLogs"):
+        for resource in payload.get(key, []):
+            set_attr(resource["resource"]["attributes"], "team", team)
+    if "resourceMetrics" in payload:
+        for _metric, point in data_points(payload):
+            set_attr(point["attributes"], "team", team)
+    else:
+        for record in records(payload, "resourceLogs", "scopeLogs", "logRecords"):
+            set_attr(record["attributes"], "team", team)
+    return payload
+
+
+def sink_teams(host, session: str, want: int, timeout: float = 30) -> list[tuple[str, str]]:
+    """(resource team, event team) of each event of the session that reached the downstream."""
+    deadline = time.monotonic() + timeout
+    while True:
+        found = []
+        for line in host.run(f"cat {SINK_FILE}").stdout.splitlines():
+            if session not in line:
+                continue
+            for resource in json.loads(line)["resourceLogs"]:
+                res = {a["key"]: value_of(a["value"]) for a in resource["resource"]["attributes"]}
+                for scope in resource["scopeLogs"]:
+                    for record in scope["logRecords"]:
+                        attrs = {a["key"]: value_of(a["value"]) for a in record["attributes"]}
+                        if attrs.get("session.id") == session:
+                            found.append((res.get("team"), attrs.get("team")))
+        if len(found) >= want or time.monotonic() > deadline:
+            return found
+
+
+def series_teams(host, session: str, timeout: float = 30) -> set:
+    deadline = time.monotonic() + timeout
+    while True:
+        teams = {lab.get("team") for _n, lab, _v in scrape(host) if lab.get("session_id") == session}
+        if teams or time.monotonic() > deadline:
+            return teams
+        time.sleep(1)
+
+
+@pytest.mark.parametrize("index", [0, 1], ids=["alpha", "beta"])
+def test_a_team_token_records_its_team_whatever_the_client_claims(host, team_tokens, index):
+    entry, other = team_tokens[index], team_tokens[1 - index]
+    session = str(uuid.uuid4())
+    metrics = claiming(metrics_payload("metrics-cumulative.json", session, time.time_ns()), other["team"])
+    assert post(host, "/v1/metrics", metrics, entry["token"]) == "200"
+    assert series_teams(host, session) == {entry["team"]}
+    logs = claiming(logs_payload("logs.json", session), other["team"])
+    sent = len(list(records(logs, "resourceLogs", "scopeLogs", "logRecords")))
+    assert post(host, "/v1/logs", logs, entry["token"]) == "200"
+    received = sink_teams(host, session, sent)
+    assert len(received) == sent
+    assert set(received) == {(entry["team"], entry["team"])}
+
+
+def test_a_shared_token_keeps_the_claimed_team(host, tokens):
+    session = str(uuid.uuid4())
+    metrics = claiming(metrics_payload("metrics-cumulative.json", session, time.time_ns()), "gamma")
+    assert post(host, "/v1/metrics", metrics, tokens[0]) == "200"
+    assert series_teams(host, session) == {"gamma"}
+    logs = claiming(logs_payload("logs.json", session), "gamma")
+    sent = len(list(records(logs, "resourceLogs", "scopeLogs", "logRecords")))
+    assert post(host, "/v1/logs", logs, tokens[1]) == "200"
+    assert set(sink_teams(host, session, sent)) == {("gamma", "gamma")}
+
+
+def test_the_token_never_leaves_the_collector(host, tokens, team_tokens):
+    downstream = host.check_output(f"cat {SINK_FILE}")
+    exporter = host.check_output(f"curl -sS {PROMETHEUS}")
+    for text in (downstream, exporter):
+        assert "otelcol.client.authorization" not in text and "otelcol_client_authorization" not in text
+        for secret in [*tokens, *(t["token"] for t in team_tokens)]:
+            assert secret not in text
