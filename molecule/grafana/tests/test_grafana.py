@@ -24,6 +24,7 @@ testinfra_hosts = ["ansible://grafana"]
 ROOT = Path(__file__).resolve().parents[3]
 ROLE_DASHBOARDS = sorted((ROOT / "roles" / "grafana" / "files" / "dashboards").glob("*.json"))
 EXTRA_TOKEN = "molecule-secret-datasource-token"
+PROM_PASSWORD = "molecule-grafana-prom-0001"
 
 
 @pytest.fixture(scope="module")
@@ -159,8 +160,14 @@ def test_datasources(host, hv):
     # First host of a group: the plain uid; the others uid-<host>. This host: loopback.
     assert set(ds) == {"prometheus", "prometheus-grafana-debian13", "loki"}, ds
     local, remote = ("prometheus", "prometheus-grafana-debian13")[:: 1 if me == "grafana-debian12" else -1]
-    assert ds[local]["url"] == "http://127.0.0.1:9090"
-    assert re.match(rf"^http://{other}:9090$", ds[remote]["url"]), ds[remote]
+    # debian13's Prometheus wants https and basic auth (its prometheus_web_* settings).
+    scheme = {"prometheus": "http", "prometheus-grafana-debian13": "https"}
+    assert ds[local]["url"] == f"{scheme[local]}://127.0.0.1:9090"
+    assert re.match(rf"^{scheme[remote]}://{other}:9090$", ds[remote]["url"]), ds[remote]
+    secured = ds["prometheus-grafana-debian13"]
+    assert secured["basicAuth"] and secured["basicAuthUser"] == "grafana", secured
+    assert secured["secureJsonFields"].get("basicAuthPassword"), secured
+    assert not ds["prometheus"]["basicAuth"] and not ds["prometheus"].get("secureJsonFields"), ds["prometheus"]
     assert ds["loki"]["url"] == ("http://127.0.0.1:3100" if me == "grafana-debian12" else f"http://{other}:3100")
     assert ds["loki"]["type"] == "loki" and ds["prometheus"]["type"] == "prometheus"
     assert ds["prometheus"]["isDefault"] and not ds["loki"]["isDefault"]
@@ -209,9 +216,9 @@ def test_no_secret_where_it_does_not_belong(host, hv, creds):
     assert holders == ["/etc/grafana/grafana.ini"], holders
     assert pw not in host.check_output("ps -eo args")
     journal = host.run("journalctl --no-pager -o cat").stdout
-    assert pw not in journal and EXTRA_TOKEN not in journal
+    assert pw not in journal and EXTRA_TOKEN not in journal and PROM_PASSWORD not in journal
     world = host.run("find /etc/grafana /var/lib/grafana -perm -o+r -type f").stdout.split()
     assert world == [], world
     log = Path(os.environ["MOLECULE_EPHEMERAL_DIRECTORY"], "grafana-changes.log").read_text()
     assert "Render grafana.ini" in log, "the nested run's output is there"
-    assert pw not in log and EXTRA_TOKEN not in log
+    assert pw not in log and EXTRA_TOKEN not in log and PROM_PASSWORD not in log

@@ -15,6 +15,7 @@ panel has data.
 
 from __future__ import annotations
 
+import base64
 import copy
 import json
 import os
@@ -26,7 +27,8 @@ from pathlib import Path
 import pytest
 
 FIXTURES = Path(__file__).resolve().parents[3] / "tests" / "fixtures" / "claude-code-2.1.330"
-PROM = "http://127.0.0.1:9090"
+PROM_USER = "molecule"  # the scenario's prometheus_web_basic_auth_users
+PROM_CURLRC = "/root/.prometheus-test-auth"
 RULES = "/etc/prometheus/rules/claude_code.rules.yml"
 HERE_COLLECTOR = "http://127.0.0.1:4318"
 OTHER_COLLECTOR = "http://prometheus-debian12:4318"
@@ -79,9 +81,31 @@ API_REQUESTS = sum(
 )
 
 
+def prom_url(host):
+    """Where the host's Prometheus answers: https where the scenario gives it a certificate."""
+    tls = host.ansible.get_variables().get("prometheus_web_tls_cert_file")
+    return ("https" if tls else "http") + "://127.0.0.1:9090"
+
+
+_AUTH: dict = {}
+
+
+def prom_auth(host):
+    """curl options that authenticate: the password in a root-only file on the host (-K), never on a command line."""
+    name = host.backend.get_hostname()
+    if name in _AUTH:
+        return _AUTH[name]
+    password = host.ansible.get_variables()["prometheus_web_basic_auth_users"][PROM_USER]
+    b64 = base64.b64encode(f'user = "{PROM_USER}:{password}"\n'.encode()).decode()
+    host.check_output(f"umask 077 && echo {b64} | base64 -d > {PROM_CURLRC}")
+    tls = host.ansible.get_variables().get("prometheus_web_tls_cert_file")
+    _AUTH[name] = f"-K {PROM_CURLRC}" + (f" --cacert {tls}" if tls else "")
+    return _AUTH[name]
+
+
 def api(host, path, **params):
     out = host.run(
-        f"curl -sf -G '{PROM}{path}' "
+        f"curl -sf {prom_auth(host)} -G '{prom_url(host)}{path}' "
         + " ".join(f"--data-urlencode {json.dumps(k + '=' + v)}" for k, v in params.items())
     )
     assert out.rc == 0, f"{path} {params}: {out.stdout}{out.stderr}"
@@ -91,12 +115,15 @@ def api(host, path, **params):
 
 
 _BATCH = """
-import json, sys, urllib.error, urllib.parse, urllib.request
+import base64, json, ssl, sys, urllib.error, urllib.parse, urllib.request
 out = []
+auth = base64.b64encode(open(sys.argv[3]).read().strip().encode()).decode()
+ctx = ssl.create_default_context(cafile=sys.argv[4]) if len(sys.argv) > 4 else None
 for path, params in json.load(open(sys.argv[1])):
     url = "%s%s?%s" % (sys.argv[2], path, urllib.parse.urlencode(params))
+    req = urllib.request.Request(url, headers={"Authorization": "Basic " + auth})
     try:
-        with urllib.request.urlopen(url, timeout=60) as r:
+        with urllib.request.urlopen(req, timeout=60, context=ctx) as r:
             out.append(json.load(r))
     except urllib.error.HTTPError as e:
         out.append(json.load(e))
@@ -111,7 +138,14 @@ def api_batch(host, calls):
         (Path(tmp) / "calls.json").write_text(json.dumps(calls))
         (Path(tmp) / "batch.py").write_text(_BATCH)
         host.ansible("copy", f"src={tmp}/ dest={dest}/ mode=0644 directory_mode=0755", check=False, become=True)
-    out = host.run(f"python3 {dest}/batch.py {dest}/calls.json {PROM}; rm -rf {dest}")
+    # user:password for the Authorization header, root-only like the curl file.
+    password = host.ansible.get_variables()["prometheus_web_basic_auth_users"][PROM_USER]
+    b64 = base64.b64encode(f"{PROM_USER}:{password}".encode()).decode()
+    host.check_output(f"umask 077 && echo {b64} | base64 -d > {dest}.auth")
+    tls = host.ansible.get_variables().get("prometheus_web_tls_cert_file") or ""
+    out = host.run(
+        f"python3 {dest}/batch.py {dest}/calls.json {prom_url(host)} {dest}.auth {tls}; rm -rf {dest} {dest}.auth"
+    )
     assert out.rc == 0, out.stderr
     return json.loads(out.stdout)
 

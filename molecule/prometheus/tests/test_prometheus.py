@@ -11,12 +11,13 @@ that the rules' figures are exact.
 
 import json
 import os
+import re
 import tempfile
 import time
 from pathlib import Path
 
 import pytest
-from claude_traffic import api
+from claude_traffic import PROM_USER, api, prom_auth, prom_url
 
 testinfra_hosts = ["ansible://prometheus"]
 
@@ -68,6 +69,63 @@ def test_config_valid_and_private(host):
     assert out.rc == 0, out.stdout + out.stderr
 
 
+def status(host, path, opts=""):
+    """HTTP status of a request to this host's Prometheus (000 when no HTTP answer)."""
+    out = host.run(f"curl -s -o /dev/null -w '%{{http_code}}' {opts} '{prom_url(host)}{path}'")
+    return out.stdout.strip()
+
+
+@pytest.mark.parametrize("path", ["/api/v1/query?query=up", "/metrics", "/-/ready", "/api/v1/status/config"])
+def test_web_requires_basic_auth(host, path):
+    hv = host.ansible.get_variables()
+    ca = f"--cacert {hv['prometheus_web_tls_cert_file']}" if hv.get("prometheus_web_tls_cert_file") else ""
+    assert status(host, path, ca) == "401", "answers without credentials"
+    assert status(host, path, f"{ca} -u {PROM_USER}:wrong-password") == "401", "answers a wrong password"
+    assert status(host, path, prom_auth(host)) == "200"
+
+
+def test_a_user_given_as_a_hash_logs_in(host):
+    hv = host.ansible.get_variables()
+    ca = f"--cacert {hv['prometheus_web_tls_cert_file']}" if hv.get("prometheus_web_tls_cert_file") else ""
+    host.check_output("umask 077 && printf 'user = \"hashed:molecule-hashed-pass-0002\"\\n' > /root/.prom-hashed")
+    assert status(host, "/api/v1/query?query=up", f"{ca} -K /root/.prom-hashed") == "200"
+
+
+def test_tls_exactly_where_configured(host):
+    hv = host.ansible.get_variables()
+    auth = prom_auth(host)
+    plain = host.run(f"curl -s -o /dev/null -w '%{{http_code}}' {auth} http://127.0.0.1:9090/-/ready").stdout
+    if hv.get("prometheus_web_tls_cert_file"):
+        assert prom_url(host).startswith("https://")
+        assert status(host, "/-/ready", auth) == "200", "https with the site's certificate"
+        assert plain != "200", "plain http still answers next to TLS"
+    else:
+        assert plain == "200"
+        tls = host.run(f"curl -sk -o /dev/null -w '%{{http_code}}' {auth} https://127.0.0.1:9090/-/ready").stdout
+        assert tls != "200", "https answers on a host without TLS settings"
+
+
+def test_web_config_private_and_hashed(host):
+    hv = host.ansible.get_variables()
+    web = host.file("/etc/prometheus/web.yml")
+    assert web.user == "root" and web.group == "prometheus" and web.mode == 0o640
+    text = web.content_string
+    assert "molecule-prom-pass-0001" not in text, "a password in clear in the web config"
+    assert re.search(r'(?m)^  "?molecule"?: "?\$2[aby]\$\d\d\$[./A-Za-z0-9]{53}"?$', text), text
+    assert hv["prometheus_web_basic_auth_users"]["hashed"] in text, "a given hash is kept as it is"
+    out = host.run("/usr/local/bin/promtool check web-config /etc/prometheus/web.yml")
+    assert out.rc == 0, out.stdout + out.stderr
+    unit = host.file("/etc/systemd/system/prometheus.service").content_string
+    assert "--web.config.file=/etc/prometheus/web.yml" in unit
+
+
+def test_no_secret_in_processes_or_journal(host):
+    secrets = ["molecule-prom-pass-0001", "molecule-scrape-secret-0001", "molecule-hashed-pass-0002"]
+    ps = host.check_output("ps -eo args")
+    journal = host.run("journalctl --no-pager -o cat").stdout
+    assert not [s for s in secrets if s in ps or s in journal]
+
+
 def test_listens_on_loopback_only(host):
     # No Grafana host elsewhere: loopback.
     assert host.socket("tcp://127.0.0.1:9090").is_listening
@@ -94,15 +152,20 @@ def test_targets_up(host):
 
     # Derived from the otel_collectors group: this host over loopback, the
     # other one by its inventory name (ansible_host).
+    # Prometheus scrapes itself with the role's credentials (and over TLS
+    # where it serves TLS); debian12 has an extra job with credentials.
     other = OTHER[host.backend.get_hostname()]
     health = wait_for(all_up, what="every target up")
-    assert health == {
+    want = {
         ("prometheus", "127.0.0.1:9090"): "up",
         ("otel_collector", "127.0.0.1:8889"): "up",
         ("otel_collector", f"{other}:8889"): "up",
         ("otel_collector_telemetry", "127.0.0.1:8888"): "up",
         ("otel_collector_telemetry", f"{other}:8888"): "up",
     }
+    if host.backend.get_hostname() == "prometheus-debian12":
+        want[("secret_scrape", "127.0.0.1:8889")] = "up"
+    assert health == want
     up = api(host, "/api/v1/query", query='up{job="otel_collector"}')["result"]
     assert [r["value"][1] for r in up] == ["1", "1"]
 
