@@ -105,6 +105,46 @@ def test_listen_address_follows_the_inventory(host):
         assert host.socket("tcp://0.0.0.0:3100").is_listening
 
 
+def listening(host, ports):
+    """Listening TCP sockets on these ports, as address:port; 0.0.0.0 stands for every address.
+
+    By port, not by process: ss cannot name another user's process here (no
+    CAP_SYS_PTRACE in the container). Go listens on the wildcard with one
+    dual-stack socket, which ss shows as *:port or [::]:port.
+    """
+    out = host.run("ss -Hltn")
+    assert out.rc == 0, out.stderr
+    found = set()
+    for line in out.stdout.splitlines():
+        addr, port = line.split()[3].rsplit(":", 1)
+        if int(port) in ports:
+            found.add(("0.0.0.0" if addr in ("*", "[::]", "0.0.0.0") else addr) + ":" + port)
+    return found
+
+
+def test_only_what_others_need_is_off_loopback(host):
+    """Loki's own sockets: 3100 on every address only where another host's collector, Grafana or Prometheus needs it.
+
+    The gRPC port (9095) is internal to the single binary: the role binds it
+    to loopback (the rendered config says so; the stand-in opens no gRPC
+    listener, so the socket list cannot show it).
+    """
+    sockets = listening(host, (3100, 9095))
+    config = host.file("/etc/loki/config.yml").content_string
+    assert "grpc_listen_address: 127.0.0.1" in config
+    if host.backend.get_hostname() == "loki-debian12":
+        assert sockets == {"127.0.0.1:3100"}, sockets
+    else:
+        assert sockets == {"0.0.0.0:3100"}, sockets
+
+
+def test_deletion_api_is_off(host):
+    """Loki serves its log deletion API whenever retention is on, unless deletion_mode is disabled."""
+    config = host.file("/etc/loki/config.yml").content_string
+    assert "retention_enabled: true" in config
+    assert "deletion_mode: disabled" in config
+
+
 def test_rendered_config_is_the_shape_asked_for(host):
     """debian13 carries the index-label and per-stream retention shape (its text is pinned by tests/unit/loki)."""
     config = host.file("/etc/loki/config.yml").content_string

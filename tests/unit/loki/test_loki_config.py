@@ -3,8 +3,11 @@
 Real Loki is AGPL and does not run in this project's tests. Before that rule,
 CI had real Loki 3.7.8 accept (`-verify-config`, then start and ingest) the
 configs the role rendered for the shapes `filesystem`, `filesystem-team-label`
-and `s3`; those renders are kept in golden/ unchanged. `retention-lookback` was
-added later and was reviewed against Loki's configuration reference only.
+and `s3`; those renders are kept in golden/, unchanged but for one line (below). `retention-lookback` and
+`deletion-enabled` were added later and reviewed against Loki's configuration
+reference only, as was that line, `limits_config.deletion_mode`, in every shape (Loki's
+own default, filter-and-delete, serves the delete API whenever retention is
+on; the role renders `disabled` unless a site turns deletion on).
 
 Any change to what the role writes shows up here as a diff against golden/.
 Check the new keys and values against Loki's configuration reference (the key
@@ -26,6 +29,7 @@ import subprocess
 from pathlib import Path
 
 import pytest
+import yaml
 
 HERE = Path(__file__).resolve().parent
 SHAPES = sorted(HERE.glob("shapes/*.yml"))
@@ -70,6 +74,22 @@ def test_role_renders_the_golden_config(rendered, shape):
             )
         )
         pytest.fail(f"the loki role now writes a different config for {shape}:\n{diff}")
+
+
+def test_deletion_api_is_off_unless_a_site_turns_it_on(rendered):
+    """With retention on, Loki serves its delete endpoints unless limits_config.deletion_mode is disabled.
+
+    Loki's own default is filter-and-delete: anyone who reaches port 3100 could
+    delete events. Only the shape that sets loki_deletion_enabled turns it on.
+    """
+    for shape, text in rendered.items():
+        config = yaml.safe_load(text)
+        mode = config["limits_config"].get("deletion_mode")
+        assert config["compactor"]["retention_enabled"] is True, shape
+        if shape == "deletion-enabled":
+            assert mode == "filter-only", f"{shape}: the site's deletion mode is not rendered ({mode!r})"
+        else:
+            assert mode == "disabled", f"{shape}: the deletion API is not off ({mode!r})"
 
 
 def test_every_golden_file_has_a_shape():
