@@ -34,6 +34,9 @@ options:
         C(${env:NAME:-default}).
       - Merged over O(env_file); keys here win.
       - When neither O(env) nor O(env_file) is given, unset variables without default are warnings, not errors.
+      - The option is C(no_log). Its values are masked in the task result, in its warnings and in the invocation
+        logged on the host, wherever they occur, so a short value such as C(1) masks every C(1) in the messages.
+        Give the real value only where a rule needs it, otherwise any non-empty placeholder.
     type: dict
   env_file:
     description:
@@ -84,12 +87,21 @@ author:
 """
 
 EXAMPLES = r"""
+# The rules only need to know that the token variable is set: a placeholder, never the token itself.
 - name: Validate the rendered collector configuration before installing it
   claude_monitoring.stack.otelcol_validate:
     content: "{{ lookup('ansible.builtin.template', 'otelcol.yaml.j2') }}"
     env:
-      OTELCOL_BEARER_TOKEN: "{{ otelcol_bearer_token }}"
+      OTELCOL_BEARER_TOKEN: placeholder-for-the-vault-token
     version: "0.161.0"
+  delegate_to: localhost
+
+# Where a rule does need a secret's value, it comes from vault and is masked in the output.
+- name: Validate with the value of a secret
+  claude_monitoring.stack.otelcol_validate:
+    content: "{{ lookup('ansible.builtin.template', 'otelcol.yaml.j2') }}"
+    env:
+      OTELCOL_BEARER_TOKEN: "{{ vault_otelcol_bearer_token }}"
   delegate_to: localhost
 
 - name: Validate the installed file with the unit's environment and the collector itself
@@ -156,7 +168,7 @@ validation_warnings:
 
 import subprocess  # noqa: E402 - Ansible modules start with their documentation
 
-from ansible.module_utils.basic import AnsibleModule, missing_required_lib  # noqa: E402
+from ansible.module_utils.basic import AnsibleModule, missing_required_lib, remove_values  # noqa: E402
 from ansible_collections.claude_monitoring.stack.plugins.module_utils.otelcol_validate import (  # noqa: E402
     RULES,
     YAML_IMPORT_ERROR,
@@ -166,20 +178,23 @@ from ansible_collections.claude_monitoring.stack.plugins.module_utils.otelcol_va
     parse_version,
 )
 
+ARGUMENT_SPEC = {
+    "path": {"type": "path"},
+    "content": {"type": "str"},
+    # Environment values are often tokens: masked in results and in the invocation logged on the host.
+    "env": {"type": "dict", "no_log": True},
+    "env_file": {"type": "path"},
+    "binary": {"type": "path"},
+    "version": {"type": "str"},
+    "strict": {"type": "bool", "default": False},
+    "feature_gates": {"type": "list", "elements": "str", "default": []},
+    "ignore": {"type": "list", "elements": "str", "default": []},
+}
+
 
 def run_module():
     module = AnsibleModule(
-        argument_spec={
-            "path": {"type": "path"},
-            "content": {"type": "str"},
-            "env": {"type": "dict"},
-            "env_file": {"type": "path"},
-            "binary": {"type": "path"},
-            "version": {"type": "str"},
-            "strict": {"type": "bool", "default": False},
-            "feature_gates": {"type": "list", "elements": "str", "default": []},
-            "ignore": {"type": "list", "elements": "str", "default": []},
-        },
+        argument_spec=ARGUMENT_SPEC,
         mutually_exclusive=[("path", "content")],
         required_one_of=[("path", "content")],
         supports_check_mode=True,
@@ -227,7 +242,10 @@ def run_module():
 
     where = params["path"] or "content"
     for finding in result.warnings:
-        module.warn(f"{where}:{finding.line or '?'}: {finding.rule}: {finding.message}")
+        # Warnings skip the result's masking: a message may quote a value expanded from env.
+        module.warn(
+            remove_values(f"{where}:{finding.line or '?'}: {finding.rule}: {finding.message}", module.no_log_values)
+        )
     output = {
         "changed": False,
         "valid": result.valid,

@@ -1,9 +1,11 @@
 """Claude Code's managed settings on the developer machines, and what they do.
 
 The settings are valid JSON in the place and shape the scenario asks for,
-other keys are untouched, and an OTLP exporter configured from exactly the
-written env block reaches the collector deployed by the otel_collector role:
-accepted with the right token, refused with a wrong one.
+other keys are untouched, the token is in no settings env value where the
+headers helper is on (the default), and an OTLP exporter configured from
+exactly the written env block (and the helper's headers) reaches the collector
+deployed by the otel_collector role: accepted with the right token, refused
+with a wrong one.
 """
 
 from __future__ import annotations
@@ -38,7 +40,6 @@ EXPECTED = {
         "env": {
             "OTEL_EXPORTER_OTLP_PROTOCOL": "http/protobuf",
             "OTEL_EXPORTER_OTLP_ENDPOINT": "http://172.30.70.10:4318",
-            "OTEL_EXPORTER_OTLP_HEADERS": "Authorization=Bearer molecule-token-site-0001",
             "OTEL_METRIC_EXPORT_INTERVAL": "10000",
             "OTEL_METRICS_INCLUDE_SESSION_ID": "true",
             "OTEL_METRICS_INCLUDE_VERSION": "false",
@@ -47,6 +48,9 @@ EXPECTED = {
             ),
         },
         "labels": {"team": "platform eng", "machine_name": "claude_code-debian12", "department": "R&D, tools=core"},
+        # The defaults: the token comes from the headers helper, never from the settings env.
+        "helper": "/etc/claude-code/otel-headers-helper.sh",
+        "token": "molecule-token-site-0001",
     },
     "claude_code-debian13": {
         "file": MANAGED,
@@ -60,6 +64,8 @@ EXPECTED = {
             "OTEL_RESOURCE_ATTRIBUTES": "team=search,machine.name=claude_code-debian13,cost.center=cc-42",
         },
         "labels": {"team": "search", "machine_name": "claude_code-debian13", "cost_center": "cc-42"},
+        "helper": None,
+        "token": "molecule-token-team-search-0002",
     },
 }
 COMMON_ENV = {
@@ -96,6 +102,20 @@ def _accepted_logs(transport: str) -> float:
     return sum(float(v) for v in re.findall(pattern, _collector_metrics(8888), re.M))
 
 
+def _client_env(host) -> dict[str, str]:
+    """The environment Claude Code exports with: the settings env, plus the headers the
+    otelHeadersHelper prints (run as the developer, as Claude Code runs it)."""
+    settings = _settings(host)
+    env = dict(settings["env"])
+    helper = settings.get("otelHeadersHelper")
+    if helper:
+        out = host.run(f"runuser -u dev -- {helper}")
+        assert out.rc == 0, out.stderr
+        headers = json.loads(out.stdout)
+        env["OTEL_EXPORTER_OTLP_HEADERS"] = ",".join(f"{k}={v}" for k, v in headers.items())
+    return env
+
+
 def _export(env: dict[str, str]) -> tuple[dict, str]:
     """Run the SDK probe with exactly this environment (nothing inherited)."""
     proc = subprocess.run([SDK_PYTHON, str(PROBE)], env=env, capture_output=True, text=True, timeout=120, check=False)
@@ -115,6 +135,27 @@ def test_settings_file_is_valid_json_with_the_telemetry_env(host):
     assert " " not in env["OTEL_RESOURCE_ATTRIBUTES"]
 
 
+def test_token_is_in_no_settings_env_value_with_the_helper(host):
+    """Some Claude Code versions hand the settings env to every command they run."""
+    expected = EXPECTED[_name(host)]
+    settings = _settings(host)
+    if expected["helper"] is None:
+        # Opted out (gRPC): the static header, and no helper left behind.
+        assert settings["env"]["OTEL_EXPORTER_OTLP_HEADERS"] == f"Authorization=Bearer {expected['token']}"
+        assert "otelHeadersHelper" not in settings
+        assert not host.file("/etc/claude-code/ingest-token").exists
+        return
+    assert settings["otelHeadersHelper"] == expected["helper"]
+    assert all(expected["token"] not in value for value in settings["env"].values()), settings["env"]
+    assert expected["token"] not in host.file(expected["file"]).content_string
+    # The defaults: root's group, so every account may read the token file, as it could read a 0644 settings file.
+    token = host.file("/etc/claude-code/ingest-token")
+    assert (token.user, token.group, token.mode) == ("root", "root", 0o644)
+    assert token.content_string == expected["token"]
+    helper = host.file(expected["helper"])
+    assert (helper.user, helper.mode) == ("root", 0o755)
+
+
 def test_settings_file_is_readable_by_the_developer(host):
     f = host.file(EXPECTED[_name(host)]["file"])
     assert f.user == "root" and f.group == "root" and f.mode == 0o644
@@ -128,7 +169,7 @@ def test_other_keys_are_untouched(host):
         content = host.file(MANAGED).content_string
         assert json.loads(content) == preexisting
         assert content.count("\n") == 1, content
-        assert set(_settings(host)) == {"env"}
+        assert set(_settings(host)) == {"env", "otelHeadersHelper"}
     else:
         settings = _settings(host)
         for key, value in preexisting.items():
@@ -140,7 +181,7 @@ def test_other_keys_are_untouched(host):
 
 
 def test_exporter_from_the_env_block_is_accepted_by_the_collector(host):
-    env = _settings(host)["env"]
+    env = _client_env(host)
     transport = "grpc" if env["OTEL_EXPORTER_OTLP_PROTOCOL"] == "grpc" else "http"
     logs_before = _accepted_logs(transport)
 
@@ -167,14 +208,16 @@ def test_exporter_from_the_env_block_is_accepted_by_the_collector(host):
 
 
 def test_exporter_with_a_wrong_token_is_refused(host):
-    env = _settings(host)["env"]
+    env = _client_env(host)
     env["OTEL_EXPORTER_OTLP_HEADERS"] = "Authorization=Bearer not-a-valid-token"
     result, stderr = _export(env)
     assert result.get("metrics") == "FAILURE" and result.get("logs") == "FAILURE", result
     assert re.search(r"UNAUTHENTICATED|401", stderr), stderr
 
 
-@pytest.mark.parametrize("path", [DROPIN, MANAGED])
+@pytest.mark.parametrize(
+    "path", [DROPIN, MANAGED, "/etc/claude-code/ingest-token", "/etc/claude-code/otel-headers-helper.sh"]
+)
 def test_no_token_in_files_other_accounts_can_write(host, path):
     f = host.file(path)
     if f.exists:

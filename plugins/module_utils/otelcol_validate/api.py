@@ -10,7 +10,7 @@ from .binary import validate_with_binary
 from .checker import _Checker
 from .findings import ERROR, RULES, Finding, Result
 from .values import parse_version
-from .yaml_lines import YAML_IMPORT_ERROR, _YamlError, load_yaml, yaml
+from .yaml_lines import _TOO_DEEP, MAX_DEPTH, YAML_IMPORT_ERROR, _YamlError, load_yaml, yaml
 
 
 def _finish(findings, ignore) -> Result:
@@ -21,6 +21,29 @@ def _finish(findings, ignore) -> Result:
     for f in unique:
         (result.errors if f.severity == ERROR else result.warnings).append(f)
     return result
+
+
+def _beyond_limits(data):
+    """(rule, path, message) for the first value load_yaml would not have produced: nested deeper
+    than MAX_DEPTH, or an integer beyond a float64 (Python cannot even print one of 4300+ digits).
+    None when there is none. Iterative: no recursion."""
+    stack = [(data, ())]
+    while stack:
+        value, path = stack.pop()
+        if len(path) > MAX_DEPTH:
+            return "yaml-syntax", path[:MAX_DEPTH], _TOO_DEEP
+        if isinstance(value, dict):
+            stack.extend((child, (*path, key)) for key, child in value.items())
+        elif isinstance(value, list):
+            stack.extend((child, (*path, i)) for i, child in enumerate(value))
+        elif isinstance(value, int) and not isinstance(value, bool) and value.bit_length() > 1024:
+            return (
+                "wrong-type",
+                path,
+                f"an integer of {value.bit_length()} bits fits neither a 64-bit integer nor a float64; "
+                "the collector reads it as text",
+            )
+    return None
 
 
 def validate(
@@ -71,6 +94,12 @@ def validate_data(data, *, lines=None, env=None, version=None, feature_gates=(),
             ],
             ignore,
         )
+    beyond = _beyond_limits(data)
+    if beyond is not None:
+        # Data handed in directly did not pass load_yaml's bounds; the rules recurse per level and print numbers.
+        rule, path, message = beyond
+        line = (lines or {}).get(tuple(path), 1)
+        return _finish([Finding(rule, ERROR, "::".join(map(str, path)), line, message)], ignore)
     checker = _Checker(data, lines or {}, env, version, feature_gates)
     checker.run()
     return _finish(checker.findings, ignore)

@@ -16,6 +16,15 @@ from .rules_structure import StructureRules
 from .values import _tname
 
 _ONCE_PER_PATH = frozenset(("unknown-key", "wrong-type", "invalid-value"))
+# A message quotes the offending value; a value of thousands of characters is shown by its two ends.
+_MESSAGE_MAX = 1000
+
+
+def _clip(message: str) -> str:
+    if len(message) <= _MESSAGE_MAX:
+        return message
+    half = _MESSAGE_MAX // 2
+    return f"{message[:half]} [...{len(message) - 2 * half} characters...] {message[-half:]}"
 
 
 class _Checker(StructureRules, SettingsRules, ComponentRules, OttlRules, PipelineRules, SecurityRules):
@@ -64,7 +73,7 @@ class _Checker(StructureRules, SettingsRules, ComponentRules, OttlRules, Pipelin
                 severity=severity or RULES[rule][0],
                 path="::".join(str(p) for p in path),
                 line=line if line is not None else self.line_of(path),
-                message=message,
+                message=_clip(message),
             )
         )
 

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from .components import ENV_NAME_RE, SCHEME_RE, SUPPORTED_SCHEMES
 from .findings import WARNING, EnvFileError, Unresolved
-from .yaml_lines import yaml
+from .yaml_lines import _YamlError, load_yaml
 
 
 def parse_env_file(text: str) -> dict:
@@ -197,10 +197,11 @@ class _EnvResolver:
 
 
 def _typed(text: str):
-    """A whole-value reference takes the YAML type of what it expands to."""
+    """A whole-value reference takes the YAML type of what it expands to (read
+    as the file is: bounded nesting, numbers as the collector reads them)."""
     try:
-        value = yaml.safe_load(text)
-    except yaml.YAMLError:
+        value, _lines = load_yaml(text)
+    except _YamlError:
         return text
     return value if isinstance(value, (bool, int, float)) else text
 

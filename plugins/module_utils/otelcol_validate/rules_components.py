@@ -234,7 +234,9 @@ class ComponentRules:
                     "conflicting-keys", (*path, j), f"{label}[{j}]: set either default_value or optional, not both"
                 )
             key = attr.get("key")
-            if isinstance(key, str) and key in seen:
+            if not isinstance(key, str):
+                continue  # the typed-settings rules report a key that is not text (a list is not hashable)
+            if key in seen:
                 self.add("invalid-value", (*path, j, "key"), f"{label}: attribute {key!r} is listed twice")
             seen.add(key)
 

@@ -13,6 +13,8 @@ from __future__ import annotations
 
 import datetime
 import difflib
+import math
+import re
 
 from .catalogue import COMPONENTS as CATALOGUE
 from .catalogue import TELEMETRY
@@ -157,7 +159,7 @@ class SettingsRules:
         if "int" in node.get("base", "string") and isinstance(value, (int, float)) and not isinstance(value, bool):
             # A text type over an integer (configtelemetry.Level) also decodes from a number.
             nums = node.get("nums")
-            if nums and int(value) not in nums:
+            if nums and not (_finite(value) and int(value) in nums):
                 self.add("invalid-value", path, f"{what}: {value} is not accepted; write one of {node.get('enum')}")
             return
         if not isinstance(value, str) and tuple(path) in self.expanded and node.get("base", "string") == "string":
@@ -256,9 +258,15 @@ def _duration_of(cfg, key, default):
     return parse_duration(value) if not isinstance(value, Unresolved) else None
 
 
+def _finite(value) -> bool:
+    return not isinstance(value, float) or math.isfinite(value)
+
+
 def _int_of(cfg, key, default):
     value = cfg.get(key, default)
-    return int(value) if isinstance(value, (int, float)) and not isinstance(value, bool) else None
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or not _finite(value):
+        return None  # int() refuses inf and nan; the type rules report them
+    return int(value)
 
 
 def _queue(self, path, node, cfg, what):
@@ -325,6 +333,9 @@ def _timeout(self, path, node, cfg, what):
         self.add("invalid-value", (*path, "timeout"), f"{what}: timeout must not be negative")
 
 
+_GRPC_PORT_RE = re.compile(r"[+-]?[0-9]+")
+
+
 def grpc_target_problem(endpoint) -> str | None:
     """config/configgrpc ClientConfig.Validate: why ``endpoint`` is not a gRPC target, or None."""
     if not isinstance(endpoint, str) or isinstance(endpoint, Unresolved) or endpoint == "":
@@ -346,7 +357,7 @@ def grpc_target_problem(endpoint) -> str | None:
             return "missing port in address"
         if ":" in host:
             return "too many colons in address"
-    if not port.lstrip("+-").isdigit():
+    if not _GRPC_PORT_RE.fullmatch(port):  # strconv.Atoi's syntax: ASCII digits, one optional sign
         return f"invalid port {port!r}"
     return None
 

@@ -34,7 +34,10 @@ def parse_duration(value) -> float | None:
     if isinstance(value, bool):
         return None
     if isinstance(value, (int, float)):
-        return value * 1e-9
+        try:
+            return value * 1e-9
+        except OverflowError:  # an integer beyond a float64: no duration
+            return None
     if not isinstance(value, str) or isinstance(value, Unresolved):
         return None
     text = value.strip()
@@ -92,6 +95,9 @@ def _id_error(text) -> str | None:
     return None
 
 
+_PORT_RE = re.compile(r"[0-9]+")
+
+
 def _host_port(endpoint) -> tuple[str, int] | None:
     """Split a listening endpoint; None when it is not host:port."""
     if isinstance(endpoint, bool) or not isinstance(endpoint, (str, int)):
@@ -106,7 +112,9 @@ def _host_port(endpoint) -> tuple[str, int] | None:
         host, sep, port = text.rpartition(":")
         if not sep or ":" in host:
             return None
-    if not port.isdigit() or int(port) > 65535:
+    # ASCII digits only (str.isdigit() also takes "²" and other scripts' digits), and no more than
+    # five after leading zeros, so int() never meets a number of thousands of digits.
+    if not _PORT_RE.fullmatch(port) or len(port.lstrip("0")) > 5 or int(port) > 65535:
         return None
     return host, int(port)
 

@@ -4,6 +4,7 @@
 
 from __future__ import annotations
 
+import re
 import traceback
 
 try:
@@ -13,9 +14,17 @@ except ImportError:  # the module reports it with missing_required_lib
     YAML_IMPORT_ERROR = traceback.format_exc()
 else:
     YAML_IMPORT_ERROR = None
-# The C loader is much faster and records the same marks.
-_Loader = getattr(yaml, "CSafeLoader", None) or getattr(yaml, "SafeLoader", None)
 MAX_NODES = 200_000
+# Nesting deeper than this is refused (a finding): real configurations stay
+# under 20 levels, and every level costs a few Python frames in the loader and
+# in the rules, which must stay far below the interpreter's recursion limit.
+MAX_DEPTH = 100
+_TOO_DEEP = f"the document is nested deeper than {MAX_DEPTH} levels; a collector configuration needs far fewer"
+# What the collector's YAML (go-yaml v3) reads as a number: an integer of 64 bits,
+# else a decimal that fits a float64 (which the collector may wrap into an
+# integer setting: rule int-overflow); anything else stays text.
+_INT64_MIN, _UINT64_END = -(2**63), 2**64
+_DECIMAL_RE = re.compile(r"[-+]?[0-9][0-9_]*")
 
 
 class _YamlError(Exception):
@@ -24,11 +33,45 @@ class _YamlError(Exception):
         self.rule, self.line, self.message, self.path = rule, line, message, path
 
 
+if yaml is not None:
+
+    class _PyLoader(yaml.SafeLoader):
+        """PyYAML's own loader, for hosts without libyaml. Its composer recurses
+        once per level: count the levels and stop before the interpreter does.
+        (libyaml stops at 1000 levels on its own, and load_yaml at MAX_DEPTH.)"""
+
+        def __init__(self, stream):
+            super().__init__(stream)
+            self._depth = 0
+
+        def compose_node(self, parent, index):
+            self._depth += 1
+            try:
+                if self._depth > MAX_DEPTH:
+                    raise _YamlError("yaml-syntax", self.peek_event().start_mark.line + 1, _TOO_DEEP)
+                return super().compose_node(parent, index)
+            finally:
+                self._depth -= 1
+
+    # The C loader is much faster and records the same marks.
+    _Loader = getattr(yaml, "CSafeLoader", None) or _PyLoader
+else:
+    _PyLoader = _Loader = None
+
+
 def _scalar_value(constructor, node):
     try:
-        return constructor.construct_object(node, deep=True)
-    except Exception:  # unknown tags and odd scalars stay text
+        value = constructor.construct_object(node, deep=True)
+    except Exception:  # unknown tags and odd scalars (an integer of 4300+ digits) stay text
         return node.value
+    if isinstance(value, int) and not isinstance(value, bool) and not _INT64_MIN <= value < _UINT64_END:
+        try:
+            fits_float = bool(_DECIMAL_RE.fullmatch(node.value.strip())) and float(value) != float("inf")
+        except OverflowError:
+            fits_float = False
+        if not fits_float:
+            return node.value
+    return value
 
 
 def _key_text(node) -> str | None:
@@ -45,6 +88,9 @@ def load_yaml(text: str) -> tuple[object, dict]:
         finally:
             loader.dispose()
     except yaml.MarkedYAMLError as exc:
+        if "maximum nesting depth" in str(exc.problem):  # libyaml's own limit, far beyond MAX_DEPTH
+            mark = exc.problem_mark or exc.context_mark
+            raise _YamlError("yaml-syntax", mark.line + 1 if mark is not None else None, _TOO_DEEP) from None
         mark = exc.problem_mark or exc.context_mark
         line = mark.line + 1 if mark is not None else None
         raise _YamlError("yaml-syntax", line, f"YAML syntax error: {exc.problem or exc}; fix the YAML") from None
@@ -63,6 +109,8 @@ def _convert(node, path, lines, constructor, budget, active):
     budget[0] -= 1
     if budget[0] < 0:
         raise _YamlError("yaml-syntax", node.start_mark.line + 1, "document expands to too many nodes (alias bomb?)")
+    if len(path) > MAX_DEPTH:  # aliases nest too: a shallow text can expand deep
+        raise _YamlError("yaml-syntax", node.start_mark.line + 1, _TOO_DEEP, "::".join(map(str, path[:MAX_DEPTH])))
     if isinstance(node, yaml.ScalarNode):
         return _scalar_value(constructor, node)
     if id(node) in active:
