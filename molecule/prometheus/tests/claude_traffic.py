@@ -1,6 +1,7 @@
-"""The traffic the prometheus scenario's checks share: Claude Code sessions of
-every kind, sent through the collection's collectors as the real client sends
-them, and the ground truth they carry.
+"""Claude Code's real payloads sent as the real client sends them, and
+Prometheus' API on a host: helpers of the prometheus and stack scenarios'
+verifiers (the stack imports this module; the emulator's unit tests read
+`extra_activity`'s shapes).
 
 The real client's payloads (tests/fixtures/claude-code-2.1.330) are rewritten
 for a user, team and session with fresh timestamps and POSTed with the ingest
