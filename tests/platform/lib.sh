@@ -25,8 +25,11 @@ die() { log "ERROR: $*"; exit 1; }
 # stage NAME CMD...: run a stage and print how long it took (the figures the
 # README and closing notes quote come from these lines).
 stage() {
-  local name=$1 start rc=0
+  local name=$1 start rc=0 errexit=false
   shift
+  # Back to the caller's `set -e` afterwards: a caller that collects failures
+  # (scripts/test) runs with it off; the platform scripts stop at the first.
+  [[ $- == *e* ]] && errexit=true
   start=$(date +%s)
   log "stage $name: start"
   # A subshell keeps `set -e` in force inside the stage. Callers must not call
@@ -35,7 +38,7 @@ stage() {
   set +e
   (set -e; "$@")
   rc=$?
-  set -e
+  if $errexit; then set -e; fi
   printf 'STAGE %-22s %4ss rc=%s\n' "$name" "$(($(date +%s) - start))" "$rc" | tee -a "$CM_CACHE_DIR/stage-times.log" >&2
   return "$rc"
 }
@@ -63,10 +66,14 @@ apt_install() {
     [ "$(dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null)" = "install ok installed" ] || missing+=("$pkg")
   done
   [ "${#missing[@]}" -eq 0 ] && return 0
-  log "apt-get install ${missing[*]}"
-  if [ ! -f "$CM_CACHE_DIR/.apt-updated" ] || [ -n "$(find "$CM_CACHE_DIR/.apt-updated" -mmin +1440)" ]; then
-    apt-get update -qq
-    touch "$CM_CACHE_DIR/.apt-updated"
-  fi
-  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+  # One apt at a time: the platform's scripts run side by side (scripts/test).
+  (
+    flock 8
+    log "apt-get install ${missing[*]}"
+    if [ ! -f "$CM_CACHE_DIR/.apt-updated" ] || [ -n "$(find "$CM_CACHE_DIR/.apt-updated" -mmin +1440)" ]; then
+      apt-get update -qq
+      touch "$CM_CACHE_DIR/.apt-updated"
+    fi
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+  ) 8>"$CM_CACHE_DIR/.apt.lock"
 }
