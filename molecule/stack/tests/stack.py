@@ -133,3 +133,29 @@ def api(path, **params):
     reply = prom_batch([[path, params]])[0]
     assert reply["status"] == "success", f"{path} {params}: {reply}"
     return reply["data"]
+
+
+def event_key(record):
+    """An event's identity in the store: (session id, sequence, name), as the emulator's truth lists them."""
+    a = record["attributes"]
+    return (str(a.get("session.id")), str(a.get("event.sequence")), str(a.get("event.name")))
+
+
+def assert_events_stored(truth, records):
+    """Every event of an emulator run is in `records` once, by name as sent, and the
+    api_request events carry each user's spend to the micro-dollar."""
+    keys = {tuple(map(str, k)) for k in truth["event_keys"]}
+    mine = [r for r in records if event_key(r) in keys]
+    missing = keys - {event_key(r) for r in mine}
+    assert not missing, f"run {truth['run']}: {len(missing)} of {len(keys)} missing: {sorted(missing)[:3]}"
+    assert len(mine) == len(keys) == truth["events"]["total"], f"run {truth['run']}: {len(mine)} records"
+    names = {}
+    for r in mine:
+        names[r["attributes"]["event.name"]] = names.get(r["attributes"]["event.name"], 0) + 1
+    assert names == truth["events"]["by_type"]
+    spent = {}
+    for r in mine:
+        if r["attributes"]["event.name"] == "api_request":
+            user = r["attributes"]["user.id"]
+            spent[user] = spent.get(user, 0) + round(float(r["attributes"]["cost_usd"]) * 1e6)
+    assert spent == truth["cost_usd_micros"]["by_user"]

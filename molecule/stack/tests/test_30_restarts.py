@@ -16,19 +16,25 @@ stack-storage, the collector on stack-otelcol-1, then Prometheus. Afterwards:
 from __future__ import annotations
 
 import time
-from collections import Counter
 
 import pytest
-from stack import SCRAPE_WAIT, STORAGE, api, emulator, finish, loki_records, new_run, node, wait_for
+from stack import (
+    SCRAPE_WAIT,
+    STORAGE,
+    api,
+    assert_events_stored,
+    emulator,
+    event_key,
+    finish,
+    loki_records,
+    new_run,
+    node,
+    wait_for,
+)
 
 SCRAPE_INTERVAL = 5
 RESTARTED = "stack-otelcol-1"
 RESTARTED_URL = "http://172.30.40.11:4318"
-
-
-def _key(record):
-    a = record["attributes"]
-    return (str(a.get("session.id")), str(a.get("event.sequence")), str(a.get("event.name")))
 
 
 @pytest.fixture(scope="module")
@@ -53,7 +59,7 @@ def restarted(traffic):
     keys = {tuple(map(str, k)) for k in truth["event_keys"]}
     wait_for(
         "every event in the store",
-        lambda: keys <= {_key(r) for r in loki_records()["records"]},
+        lambda: keys <= {event_key(r) for r in loki_records()["records"]},
         timeout=180,
         every=5,
     )
@@ -62,15 +68,7 @@ def restarted(traffic):
 
 
 def test_every_event_is_stored_once_with_its_content(restarted):
-    truth, keys = restarted["truth"], restarted["keys"]
-    mine = [r for r in loki_records()["records"] if _key(r) in keys]
-    assert len(mine) == len(keys) == truth["events"]["total"]
-    assert Counter(str(r["attributes"]["event.name"]) for r in mine) == Counter(truth["events"]["by_type"])
-    spent = Counter()
-    for r in mine:
-        if r["attributes"]["event.name"] == "api_request":
-            spent[r["attributes"]["user.id"]] += round(float(r["attributes"]["cost_usd"]) * 1e6)
-    assert {u: v / 1e6 for u, v in spent.items()} == pytest.approx(truth["cost_usd"]["by_user"], abs=1e-9)
+    assert_events_stored(restarted["truth"], loki_records()["records"])
 
 
 def spend_by_user(run, metric="claude_code_cost_usage_USD_total"):
