@@ -11,7 +11,7 @@
 # every server role, the client "laptop"), each with sshd and a user with
 # passwordless sudo and a generated key; inventories/homelab's shape and
 # settings with the containers' addresses, the releases from the local mirror
-# (as inventories/demo/offline.yml). The first run converges; the second is
+# (as inventories/demo-offline.yml). The first run converges; the second is
 # timed and must report changed=0. Prints the per-role and per-task-kind
 # table of benchmarks/callback_plugins/rerun_profile.py.
 . "$(dirname "$0")/../tests/platform/lib.sh"

@@ -45,6 +45,15 @@ REFUSED = {
     "short_password": ({"prometheus_web_basic_auth_users": {"ops": "tooShort-1"}}, "shorter than 12 characters"),
     "long_password": ({"prometheus_web_basic_auth_users": {"ops": "x" * 73}}, "longer than 72 bytes"),
     "bad_user_name": ({"prometheus_web_basic_auth_users": {"a:b": "long-enough-password-1"}}, "user name"),
+    # The vault example's placeholder, deployed as is: the user is named, the password never shown.
+    "sample_password": (
+        {"prometheus_web_basic_auth_users": {"ops": "CHANGE-ME: output of openssl rand -base64 24"}},
+        "the password of ops in prometheus_web_basic_auth_users is a sample value",
+    ),
+    "sample_word_inside": (
+        {"prometheus_web_basic_auth_users": {"ops": "long-enough-password-1", "grafana": "replace-with-a-password"}},
+        "the password of grafana in prometheus_web_basic_auth_users is a sample value",
+    ),
     "only_hashes": ({"prometheus_web_basic_auth_users": {"ops": HASH}}, "prometheus_web_client_user"),
     "client_user_unknown": (
         {"prometheus_web_basic_auth_users": {"ops": "long-enough-password-1"}, "prometheus_web_client_user": "x"},
