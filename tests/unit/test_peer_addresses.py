@@ -12,12 +12,11 @@ WireGuard one. Prometheus' targets: tests/unit/prometheus/test_prometheus_config
 from __future__ import annotations
 
 import json
-import os
-import subprocess
 from pathlib import Path
 
 import pytest
 import yaml
+from ansible_run import ansible_playbook
 
 HERE = Path(__file__).resolve().parent
 
@@ -72,21 +71,7 @@ def derived(tmp_path_factory) -> dict[str, dict]:
     (tmp / "inventory.yml").write_text(yaml.safe_dump(INVENTORY), encoding="utf-8")
     out = tmp / "out"
     out.mkdir()
-    env = dict(os.environ, ANSIBLE_NOCOLOR="1", ANSIBLE_LOCALHOST_WARNING="false")
-    proc = subprocess.run(
-        [
-            "ansible-playbook",
-            "-i",
-            str(tmp / "inventory.yml"),
-            str(HERE / "peer_addresses.yml"),
-            "-e",
-            f"peer_test_dest={out}",
-        ],
-        capture_output=True,
-        text=True,
-        env=env,
-        check=False,
-    )
+    proc = ansible_playbook("-i", tmp / "inventory.yml", HERE / "peer_addresses.yml", "-e", f"peer_test_dest={out}")
     assert proc.returncode == 0, proc.stdout + proc.stderr
     return {p.stem: json.loads(p.read_text(encoding="utf-8")) for p in out.glob("*.json")}
 

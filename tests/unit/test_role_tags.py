@@ -10,13 +10,12 @@ in the same run, and `--tags <role>_configure` must never move a link.
 
 from __future__ import annotations
 
-import os
 import re
-import subprocess
 from pathlib import Path
 
 import pytest
 import yaml
+from ansible_run import ansible_playbook
 
 ROOT = Path(__file__).resolve().parents[2]
 ROLES = ["otel_collector", "loki", "prometheus", "alertmanager", "grafana", "nftables", "claude_code"]
@@ -115,21 +114,7 @@ def test_ansible_lists_every_stage_tag(tmp_path):
         }
     ]
     (tmp_path / "play.yml").write_text(yaml.safe_dump(play))
-    env = dict(
-        os.environ,
-        ANSIBLE_NOCOLOR="1",
-        ANSIBLE_LOCALHOST_WARNING="false",
-        ANSIBLE_INVENTORY_UNPARSED_WARNING="false",
-        ANSIBLE_COLLECTIONS_PATH=str(ROOT / "collections"),
-    )
-    proc = subprocess.run(
-        ["ansible-playbook", "--list-tags", str(tmp_path / "play.yml")],
-        capture_output=True,
-        text=True,
-        env=env,
-        cwd=ROOT,
-        check=False,
-    )
+    proc = ansible_playbook("--list-tags", tmp_path / "play.yml")
     assert proc.returncode == 0, proc.stdout + proc.stderr
     match = re.search(r"TASK TAGS: \[([^\]]*)\]", proc.stdout)
     assert match, proc.stdout

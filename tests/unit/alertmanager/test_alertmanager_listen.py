@@ -8,12 +8,11 @@ port (9094) serves the other Alertmanagers only: off with a single one.
 from __future__ import annotations
 
 import json
-import os
-import subprocess
 from pathlib import Path
 
 import pytest
 import yaml
+from ansible_run import ansible_playbook
 
 HERE = Path(__file__).resolve().parent
 
@@ -32,21 +31,7 @@ def render(tmp_path: Path, groups: dict[str, list[str]]) -> dict[str, dict]:
     (tmp_path / "inventory.yml").write_text(yaml.safe_dump(inventory), encoding="utf-8")
     out = tmp_path / "out"
     out.mkdir()
-    env = dict(os.environ, ANSIBLE_NOCOLOR="1", ANSIBLE_LOCALHOST_WARNING="false")
-    proc = subprocess.run(
-        [
-            "ansible-playbook",
-            "-i",
-            str(tmp_path / "inventory.yml"),
-            str(HERE / "render.yml"),
-            "-e",
-            f"am_test_dest={out}",
-        ],
-        capture_output=True,
-        text=True,
-        env=env,
-        check=False,
-    )
+    proc = ansible_playbook("-i", tmp_path / "inventory.yml", HERE / "render.yml", "-e", f"am_test_dest={out}")
     assert proc.returncode == 0, proc.stdout + proc.stderr
     return {p.stem: json.loads(p.read_text(encoding="utf-8")) for p in out.glob("*.json")}
 

@@ -9,11 +9,11 @@ message naming where it is set, never the value.
 from __future__ import annotations
 
 import json
-import os
 import subprocess
 from pathlib import Path
 
 import pytest
+from ansible_run import ansible_playbook
 
 HERE = Path(__file__).resolve().parent
 ROOT = HERE.parents[2]
@@ -23,20 +23,7 @@ REAL = "http://relay.internal.lan:8099/hook?token=kJ8s0dQe2Yv6rW1nP4tZ7bX3"
 def preflight(tmp_path: Path, settings: dict) -> subprocess.CompletedProcess:
     extra = tmp_path / "vars.json"
     extra.write_text(json.dumps(settings))
-    env = dict(
-        os.environ,
-        ANSIBLE_NOCOLOR="1",
-        ANSIBLE_LOCALHOST_WARNING="false",
-        ANSIBLE_INVENTORY_UNPARSED_WARNING="false",
-        ANSIBLE_COLLECTIONS_PATH=str(ROOT / "collections"),
-    )
-    return subprocess.run(
-        ["ansible-playbook", "-v", str(HERE / "preflight.yml"), "-e", f"@{extra}"],
-        capture_output=True,
-        text=True,
-        env=env,
-        check=False,
-    )
+    return ansible_playbook("-v", HERE / "preflight.yml", "-e", f"@{extra}")
 
 
 def receivers(**integration) -> dict:

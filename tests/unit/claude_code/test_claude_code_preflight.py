@@ -8,12 +8,12 @@ the settings the role would write; a refused token never shows in the output.
 from __future__ import annotations
 
 import json
-import os
 import subprocess
 from pathlib import Path
 
 import pytest
 import yaml
+from ansible_run import ansible_playbook
 
 HERE = Path(__file__).resolve().parent
 ROOT = HERE.parents[2]
@@ -25,20 +25,7 @@ def preflight(tmp_path: Path, settings: dict) -> tuple[subprocess.CompletedProce
     extra = tmp_path / "vars.json"
     out = tmp_path / "settings.json"
     extra.write_text(json.dumps({**ENDPOINT, **settings, "molecule_settings_out": str(out)}))
-    env = dict(
-        os.environ,
-        ANSIBLE_NOCOLOR="1",
-        ANSIBLE_LOCALHOST_WARNING="false",
-        ANSIBLE_INVENTORY_UNPARSED_WARNING="false",
-        ANSIBLE_COLLECTIONS_PATH=str(ROOT / "collections"),
-    )
-    proc = subprocess.run(
-        ["ansible-playbook", "-v", str(HERE / "preflight.yml"), "-e", f"@{extra}"],
-        capture_output=True,
-        text=True,
-        env=env,
-        check=False,
-    )
+    proc = ansible_playbook("-v", HERE / "preflight.yml", "-e", f"@{extra}")
     return proc, (json.loads(out.read_text()) if out.exists() else None)
 
 

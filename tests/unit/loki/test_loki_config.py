@@ -30,6 +30,7 @@ from pathlib import Path
 
 import pytest
 import yaml
+from ansible_run import ansible_playbook
 
 HERE = Path(__file__).resolve().parent
 SHAPES = sorted(HERE.glob("shapes/*.yml"))
@@ -37,16 +38,7 @@ GOLDEN = HERE / "golden"
 
 
 def render(shape: Path, dest: Path) -> str:
-    env = dict(
-        os.environ, ANSIBLE_NOCOLOR="1", ANSIBLE_LOCALHOST_WARNING="false", ANSIBLE_INVENTORY_UNPARSED_WARNING="false"
-    )
-    proc = subprocess.run(
-        ["ansible-playbook", str(HERE / "render.yml"), "-e", f"@{shape}", "-e", f"loki_test_dest={dest}"],
-        capture_output=True,
-        text=True,
-        env=env,
-        check=False,
-    )
+    proc = ansible_playbook(HERE / "render.yml", "-e", f"@{shape}", "-e", f"loki_test_dest={dest}")
     assert proc.returncode == 0, f"rendering {shape.name} failed:\n{proc.stdout}\n{proc.stderr}"
     return dest.read_text(encoding="utf-8")
 

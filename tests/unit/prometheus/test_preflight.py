@@ -8,11 +8,11 @@ refused password never shows in the output.
 from __future__ import annotations
 
 import json
-import os
 import subprocess
 from pathlib import Path
 
 import pytest
+from ansible_run import ansible_playbook
 
 HERE = Path(__file__).resolve().parent
 ROOT = HERE.parents[2]
@@ -22,20 +22,7 @@ HASH = "$2b$10$rFStImgSe2uZxCqqPs9p/e/dh.b4vj7BmuZpnnkOA2iUxDbEcOIOq"
 def preflight(tmp_path: Path, settings: dict) -> subprocess.CompletedProcess:
     extra = tmp_path / "vars.json"
     extra.write_text(json.dumps(settings))
-    env = dict(
-        os.environ,
-        ANSIBLE_NOCOLOR="1",
-        ANSIBLE_LOCALHOST_WARNING="false",
-        ANSIBLE_INVENTORY_UNPARSED_WARNING="false",
-        ANSIBLE_COLLECTIONS_PATH=str(ROOT / "collections"),
-    )
-    return subprocess.run(
-        ["ansible-playbook", "-v", str(HERE / "preflight.yml"), "-e", f"@{extra}"],
-        capture_output=True,
-        text=True,
-        env=env,
-        check=False,
-    )
+    return ansible_playbook("-v", HERE / "preflight.yml", "-e", f"@{extra}")
 
 
 REFUSED = {

@@ -17,6 +17,7 @@ from pathlib import Path
 
 import pytest
 import yaml
+from ansible_run import ansible_playbook
 
 HERE = Path(__file__).resolve().parent
 
@@ -65,22 +66,9 @@ def render(tmp_path: Path, promtool: str, host_vars=None, groups=None, extra=Non
     (tmp_path / "extra.json").write_text(json.dumps(extra or {}), encoding="utf-8")
     out = tmp_path / "out"
     out.mkdir()
-    env = dict(os.environ, ANSIBLE_NOCOLOR="1", ANSIBLE_LOCALHOST_WARNING="false")
-    proc = subprocess.run(
-        [
-            "ansible-playbook",
-            "-i",
-            str(tmp_path / "inventory.yml"),
-            str(HERE / "render.yml"),
-            "-e",
-            f"prom_test_dest={out}",
-            "-e",
-            f"@{tmp_path / 'extra.json'}",
-        ],
-        capture_output=True,
-        text=True,
-        env=env,
-        check=False,
+    extra_vars = f"@{tmp_path / 'extra.json'}"
+    proc = ansible_playbook(
+        "-i", tmp_path / "inventory.yml", HERE / "render.yml", "-e", f"prom_test_dest={out}", "-e", extra_vars
     )
     assert proc.returncode == 0, proc.stdout + proc.stderr
     path = out / "prom-1.yml"
