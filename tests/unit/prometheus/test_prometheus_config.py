@@ -11,6 +11,7 @@ real `promtool check config` (CM_PROMTOOL_BIN).
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 from pathlib import Path
 
@@ -37,6 +38,16 @@ GROUPS = {
     "grafana": ["grafana-1"],
     "alertmanager": ["grafana-1", "prom-1"],
 }
+
+
+@pytest.fixture(scope="module")
+def promtool():
+    path = os.environ.get("CM_PROMTOOL_BIN", "")
+    if not path:
+        pytest.fail("CM_PROMTOOL_BIN is not set: it must name the promtool built by tests/platform/binaries.sh")
+    if not (os.path.isfile(path) and os.access(path, os.X_OK)):
+        pytest.fail(f"CM_PROMTOOL_BIN={path} is not an executable file")
+    return path
 
 
 def render(tmp_path: Path, promtool: str, host_vars=None, groups=None, extra=None) -> dict:

@@ -7,6 +7,7 @@ of this directory (*.test.yml). CM_PROMTOOL_BIN names the promtool binary
 """
 
 import importlib.util
+import os
 import shutil
 import subprocess
 import sys
@@ -22,6 +23,16 @@ sys.modules[_spec.name] = render_rules
 _spec.loader.exec_module(render_rules)
 TEST_FILES = sorted(HERE.glob("*.test.yml"))
 RULES = "claude_code.rules.yml"
+
+
+@pytest.fixture(scope="module")
+def promtool():
+    path = os.environ.get("CM_PROMTOOL_BIN", "")
+    if not path:
+        pytest.fail("CM_PROMTOOL_BIN is not set: it must name the promtool built by tests/platform/binaries.sh")
+    if not (os.path.isfile(path) and os.access(path, os.X_OK)):
+        pytest.fail(f"CM_PROMTOOL_BIN={path} is not an executable file")
+    return path
 
 
 @pytest.fixture(scope="module")
